@@ -1,0 +1,166 @@
+//! `lofte check`: validates the settings, the pledge documents and the sources, and prints what lofte would do:
+//! documents, commitments, sources with a data-quality summary, recipients and the next scheduled runs. Every
+//! problem is printed at once; the exit code is 2 when there is any.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::Utc;
+
+use crate::cli::{Cli, CliError};
+use crate::config::{Config, SourceConfig};
+use crate::pipeline::{self, RecordsOverride, RECORDS_SOURCE};
+use crate::pledge::{Pledge, Target};
+use crate::problem::Problem;
+use crate::schedule;
+use crate::validate::Validated;
+
+/// How many example rows are shown per rejection reason.
+const EXAMPLES_PER_REASON: usize = 3;
+
+/// Runs `lofte check`.
+pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
+    let config = cli.load_config()?;
+    let mut out = describe(&config, records);
+    let mut problems: Vec<Problem> = Vec::new();
+    for pledge in &config.pledges {
+        match pipeline::ingest(&config, pledge, records).await {
+            Ok(validated) => out.push_str(&data_quality(pledge, &validated)),
+            Err(e) => problems.push(Problem::whole(&config.path, format!("sources for {}: {e}", pledge.id))),
+        }
+    }
+    if !config.warnings.is_empty() {
+        out.push_str("\nwarnings:\n");
+        for w in &config.warnings {
+            let _ = writeln!(out, "  {w}");
+        }
+    }
+    print!("{out}");
+    if problems.is_empty() {
+        println!("\nok: {} has no problems", config.path.display());
+        Ok(())
+    } else {
+        Err(CliError::Config(problems))
+    }
+}
+
+/// The plain description of a valid configuration.
+#[must_use]
+pub fn describe(config: &Config, records: &RecordsOverride) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "config: {}", config.path.display());
+    for p in &config.pledges {
+        let _ = writeln!(out, "\ndocument {}: {}", p.id, p.title);
+        let _ = writeln!(
+            out,
+            "  {} and {}, period {} – {}, signed {} in {}",
+            p.police_area, p.municipality, p.start, p.end, p.signed_on, p.signed_place
+        );
+        for s in &p.signatories {
+            let _ = writeln!(out, "  signed by {}, {} ({})", s.name, s.title, s.party);
+        }
+        let _ = writeln!(out, "  commitments ({}):", p.commitments.len());
+        for c in &p.commitments {
+            let target = match &c.target {
+                Target::AtLeast { value } => format!("at least {value}"),
+                Target::Increase { baseline, .. } => format!("more than {baseline} (at least {})", baseline + 1),
+                Target::Milestones { milestones } => {
+                    format!("milestones {}", milestones.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))
+                }
+            };
+            let places = if c.places.is_empty() { String::new() } else { format!(" at {}", c.places.join(", ")) };
+            let _ = writeln!(out, "    {:<22} {:<9} {:<28} {}{places}", c.id, c.party.key(), target, c.activity);
+        }
+    }
+    out.push_str("\nsources:\n");
+    if records.0.is_empty() {
+        for s in &config.sources {
+            match s {
+                SourceConfig::Csv { name, pattern } => {
+                    let _ = writeln!(out, "  {name}: csv {pattern}");
+                }
+                SourceConfig::Api(api) => {
+                    let _ = writeln!(out, "  {}: api {}", api.name, api.url);
+                }
+            }
+        }
+    } else {
+        for p in &records.0 {
+            let _ = writeln!(out, "  {RECORDS_SOURCE}: csv {} (--records)", p.display());
+        }
+    }
+    out.push_str("\nrecipients:\n");
+    let r = &config.recipients;
+    for (role, list, edition) in [
+        ("police_chief", &r.police_chief, "internal"),
+        ("board_chair", &r.board_chair, "internal"),
+        ("public_list", &r.public_list, "public"),
+    ] {
+        let _ = writeln!(out, "  {role:<13} {edition:<8} {}", list.join(", "));
+    }
+    let transport = match &config.smtp.url {
+        Some(url) => format!("SMTP {}", redact_user(url)),
+        None => format!("no SMTP configured: mail goes to {} as .eml files", config.outbox_dir.display()),
+    };
+    let _ = writeln!(out, "  delivery: {transport}");
+    out.push_str(&next_runs(config));
+    out
+}
+
+/// The SMTP URL without its user name (a user name is not a secret, but it need not be in logs either).
+fn redact_user(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            u.to_string()
+        }
+        Err(_) => "(unparsable URL)".into(),
+    }
+}
+
+fn next_runs(config: &Config) -> String {
+    let tz = config.schedule.timezone;
+    let mut runs = Vec::new();
+    for run in &config.schedule.runs {
+        let Ok(cron) = schedule::parse_cron(&run.cron) else { continue };
+        for at in schedule::next_runs(&cron, tz, Utc::now(), 2) {
+            if let Ok(period) = schedule::period_for_run(&run.period, &at) {
+                runs.push((at, period));
+            }
+        }
+    }
+    runs.sort_by_key(|(at, _)| *at);
+    let mut out = format!("\nnext scheduled runs ({tz}, catch-up window {} days):\n", config.schedule.catch_up_days);
+    for (at, period) in runs {
+        let note =
+            if config.pledge_for_year(period.year).is_some() { "" } else { "  (no pledge document covers it yet)" };
+        let _ = writeln!(out, "  {}  publishes {period}{note}", at.format("%Y-%m-%d %H:%M %Z"));
+    }
+    out
+}
+
+/// Counts per reason and the first examples of each.
+#[must_use]
+pub fn data_quality(pledge: &Pledge, v: &Validated) -> String {
+    let mut out = format!(
+        "\ndata quality for {}: {} rows read, {} accepted, {} rejected, {} identical duplicates\n",
+        pledge.id,
+        v.rows,
+        v.accepted.len(),
+        v.rejected.len(),
+        v.duplicates
+    );
+    let mut by_reason: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, r) in v.rejected.iter().enumerate() {
+        by_reason.entry(r.reason.code()).or_default().push(i);
+    }
+    for (code, rows) in by_reason {
+        let _ = writeln!(out, "  {code}: {}", rows.len());
+        for &i in rows.iter().take(EXAMPLES_PER_REASON) {
+            let r = &v.rejected[i];
+            let id = r.id.as_deref().unwrap_or("(no id)");
+            let _ = writeln!(out, "    {} id {id}: {}", r.locator, r.reason);
+        }
+    }
+    out
+}

@@ -1,0 +1,241 @@
+//! The command line of SPEC §5 (clap derive), and the dispatch of each command to the pipeline.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, Env};
+use crate::edition::Edition;
+use crate::logging::LogFormat;
+use crate::pipeline::{self, PipelineError, RecordsOverride};
+use crate::problem::Problem;
+use crate::progress::json;
+
+/// lofte: follow-up of medborgarlöften. Reads activity records, measures progress toward every commitment,
+/// and publishes the follow-up report.
+#[derive(Debug, Parser)]
+#[command(name = "lofte", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Settings file.
+    #[arg(long, global = true, default_value = "config/lofte.toml", value_name = "PATH")]
+    pub config: PathBuf,
+    /// Use these CSV files (or glob patterns) instead of the configured sources. Repeatable.
+    #[arg(long = "records", global = true, value_name = "PATH")]
+    pub records: Vec<PathBuf>,
+    /// Override the configured archive folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub archive_dir: Option<PathBuf>,
+    /// Override the configured state folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// More log output (-v progress, -vv detail).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less log output: errors only.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate config, pledge documents and sources; print every problem at once.
+    ///
+    /// Example: lofte check --records config/data/oskarshamn-2021.csv
+    Check,
+    /// Build a report on demand; publishes nothing.
+    ///
+    /// Example: lofte report --period 2021-H1 --format json --out -
+    Report(ReportArgs),
+    /// The full job: build both editions, archive them, deliver them.
+    ///
+    /// Example: lofte publish --period 2021-H1 --dry-run
+    Publish(PublishArgs),
+    /// Run the publishing schedule until SIGTERM/SIGINT.
+    ///
+    /// Example: lofte daemon -v
+    Daemon,
+    /// The archive of published results.
+    ///
+    /// Example: lofte archive verify
+    Archive {
+        /// What to do with the archive.
+        #[command(subcommand)]
+        action: ArchiveAction,
+    },
+    /// Retry deliveries that are still pending.
+    ///
+    /// Example: lofte deliver --retry
+    Deliver {
+        /// Retry pending deliveries now.
+        #[arg(long)]
+        retry: bool,
+    },
+    /// Last runs, next runs and pending deliveries.
+    ///
+    /// Example: lofte status
+    Status,
+}
+
+/// Options of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Period: 2021, 2021-H1, 2021-H2, 2021-T1, 2021-T2 or 2021-T3.
+    #[arg(long)]
+    pub period: String,
+    /// Count records up to this date instead of the period's end (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Which edition.
+    #[arg(long, value_enum, default_value_t = Edition::Public)]
+    pub edition: Edition,
+    /// Output file; `-` for standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pdf)]
+    pub format: Format,
+}
+
+/// Report output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The A4 report.
+    Pdf,
+    /// results.json.
+    Json,
+}
+
+/// Options of `publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Period: 2021, 2021-H1, 2021-H2, 2021-T1, 2021-T2 or 2021-T3.
+    #[arg(long)]
+    pub period: String,
+    /// Build and write the messages to the file outbox; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Publish again a period already published (the earlier version is kept).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Archive actions.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveAction {
+    /// List published results.
+    List,
+    /// Show one published period.
+    Show {
+        /// The period.
+        period: String,
+    },
+    /// Re-check every file's SHA-256.
+    Verify,
+    /// Write the static public site.
+    Site,
+}
+
+/// Why a command failed, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration has problems (all of them are listed).
+    #[error("{} problem(s) in the configuration:\n{}", .0.len(), list(.0))]
+    Config(Vec<Problem>),
+    /// A pipeline stage failed.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// Writing output failed.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// Where.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The command exists in the contract but is not built yet.
+    #[error("`lofte {0}` is not implemented yet")]
+    NotImplemented(&'static str),
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+}
+
+impl CliError {
+    /// SPEC §5: 1 the job failed, 2 bad usage or bad configuration.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) => 2,
+            CliError::Pipeline(e) => e.exit_code(),
+            CliError::Output { .. } | CliError::NotImplemented(_) => 1,
+        }
+    }
+}
+
+impl Cli {
+    /// -v minus -q.
+    #[must_use]
+    pub fn verbosity(&self) -> i8 {
+        self.verbose.min(10) as i8 - self.quiet.min(10) as i8
+    }
+
+    /// Loads the configuration and applies the folder overrides.
+    pub fn load_config(&self) -> Result<Config, CliError> {
+        let mut config = Config::load(&self.config, &Env::from_process()).map_err(CliError::Config)?;
+        if let Some(dir) = &self.archive_dir {
+            config.archive_dir.clone_from(dir);
+        }
+        if let Some(dir) = &self.state_dir {
+            config.state_dir.clone_from(dir);
+        }
+        Ok(config)
+    }
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let records = RecordsOverride(cli.records.clone());
+    match &cli.command {
+        Command::Check => crate::check::run(&cli, &records).await,
+        Command::Report(args) => {
+            let config = cli.load_config()?;
+            report(&config, args, &records).await
+        }
+        Command::Publish(_) => Err(CliError::NotImplemented("publish")),
+        Command::Daemon => Err(CliError::NotImplemented("daemon")),
+        Command::Archive { .. } => Err(CliError::NotImplemented("archive")),
+        Command::Deliver { .. } => Err(CliError::NotImplemented("deliver")),
+        Command::Status => Err(CliError::NotImplemented("status")),
+    }
+}
+
+async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -> Result<(), CliError> {
+    if args.format == Format::Pdf {
+        return Err(CliError::NotImplemented("report --format pdf (use --format json)"));
+    }
+    // An on-demand report publishes nothing, so no publication of its own counts.
+    let follow_up = pipeline::follow_up(config, &args.period, args.as_of, records, &[]).await?;
+    let mut text = serde_json::to_string_pretty(&json::results(&follow_up.progress, args.edition)).unwrap_or_default();
+    text.push('\n');
+    write_output(args.out.as_deref(), text.as_bytes())
+}
+
+/// Writes to a file, or to standard output for `-` or no file.
+pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
+    let name = out.map_or_else(|| "-".to_string(), |p| p.display().to_string());
+    let err = |source| CliError::Output { path: name.clone(), source };
+    match out {
+        Some(path) if path != Path::new("-") => std::fs::write(path, bytes).map_err(err),
+        _ => std::io::stdout().write_all(bytes).map_err(err),
+    }
+}

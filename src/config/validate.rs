@@ -1,0 +1,302 @@
+//! The one validation pass over the settings and the pledge documents: every problem, with its place.
+
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use toml::Spanned;
+
+use super::raw::{RawSettings, RawSource, SourceKind};
+use super::{
+    ApiConfig, Config, Env, Freshness, Language, MailConfig, Recipients, ScheduleConfig, ScheduledRun, SmtpConfig,
+    SourceConfig,
+};
+use crate::pledge::{self, Target};
+use crate::problem::Problem;
+use crate::schedule;
+
+/// Everything `Config::load` does after reading the settings file; `read` reads the pledge documents, so tests can
+/// hand in files without touching the disk.
+pub(super) fn from_text(
+    path: &Path,
+    text: &str,
+    base: &Path,
+    env: &Env,
+    read: &dyn Fn(&Path) -> io::Result<String>,
+) -> Result<Config, Vec<Problem>> {
+    let raw: RawSettings = toml::from_str(text).map_err(|e| vec![Problem::at(path, text, e.span(), e.message())])?;
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let at = |span: Range<usize>, message: String| Problem::at(path, text, Some(span), message);
+
+    let mut pledges = Vec::new();
+    if raw.pledges.get_ref().is_empty() {
+        problems.push(at(
+            raw.pledges.span(),
+            "no pledge documents listed: add pledges = [\"pledges/<kommun>-<år>.toml\"]".into(),
+        ));
+    }
+    for entry in raw.pledges.get_ref() {
+        let file = resolve(base, entry.get_ref());
+        match read(&file) {
+            Err(e) => problems.push(at(entry.span(), format!("cannot read pledge document {}: {e}", file.display()))),
+            Ok(pledge_text) => match pledge::parse(&file, &pledge_text) {
+                Ok(p) => {
+                    for c in &p.commitments {
+                        if let Target::Increase { baseline_is_example: true, baseline } = c.target {
+                            warnings.push(Problem::whole(
+                                &file,
+                                format!(
+                                    "commitment {:?}: baseline {baseline} is an example figure; put the real figure in and set baseline_is_example = false",
+                                    c.id
+                                ),
+                            ));
+                        }
+                    }
+                    if pledges.iter().any(|q: &pledge::Pledge| q.id == p.id) {
+                        problems.push(at(entry.span(), format!("two pledge documents have the id {:?}", p.id)));
+                    }
+                    pledges.push(p);
+                }
+                Err(more) => problems.extend(more),
+            },
+        }
+    }
+
+    let sources: Vec<SourceConfig> =
+        raw.sources.into_iter().filter_map(|s| source(s, base, &at, &mut problems)).collect();
+    for (i, s) in sources.iter().enumerate() {
+        if sources[..i].iter().any(|t| t.name() == s.name()) {
+            problems
+                .push(Problem::whole(path, format!("two sources are named {:?}: give each its own name", s.name())));
+        }
+    }
+
+    let recipients_span = raw.recipients.span();
+    let raw_recipients = raw.recipients.into_inner();
+    let mut role = |name: &str, list: Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
+        let Some(list) = list else {
+            problems.push(at(
+                recipients_span.clone(),
+                format!("role {name} has no recipients: add {name} = [\"namn@example.se\"]"),
+            ));
+            return Vec::new();
+        };
+        if list.get_ref().is_empty() {
+            problems.push(at(list.span(), format!("role {name} has no recipients: add at least one address")));
+        }
+        let mut out = Vec::new();
+        for address in list.into_inner() {
+            if !is_valid_address(address.get_ref()) {
+                problems
+                    .push(at(address.span(), format!("{name}: {:?} is not a valid e-mail address", address.get_ref())));
+            }
+            out.push(address.into_inner());
+        }
+        out
+    };
+    let recipients = Recipients {
+        police_chief: role("police_chief", raw_recipients.police_chief),
+        board_chair: role("board_chair", raw_recipients.board_chair),
+        public_list: role("public_list", raw_recipients.public_list),
+    };
+
+    for address in [Some(&raw.mail.from), raw.mail.reply_to.as_ref()].into_iter().flatten() {
+        if !is_valid_address(bare_address(address.get_ref())) {
+            problems.push(at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref())));
+        }
+    }
+
+    let smtp_url = match (&env.smtp_url, &raw.smtp.url) {
+        (Some(url), _) => {
+            if let Some(p) = smtp_url_problem(url) {
+                problems.push(Problem::whole("environment LOFTE_SMTP_URL", p));
+            }
+            Some(url.clone())
+        }
+        (None, Some(url)) => {
+            if let Some(p) = smtp_url_problem(url.get_ref()) {
+                problems.push(at(url.span(), p));
+            }
+            Some(url.get_ref().clone())
+        }
+        (None, None) => None,
+    };
+
+    let timezone = match &raw.schedule.timezone {
+        None => chrono_tz::Europe::Stockholm,
+        Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
+            problems.push(at(
+                tz.span(),
+                format!("time zone {:?} is not known: write e.g. \"Europe/Stockholm\"", tz.get_ref()),
+            ));
+            chrono_tz::Europe::Stockholm
+        }),
+    };
+    let mut runs = Vec::new();
+    for run in raw.schedule.runs {
+        if let Err(e) = schedule::parse_cron(run.cron.get_ref()) {
+            problems.push(at(run.cron.span(), e));
+        }
+        let sample = chrono::Utc::now().with_timezone(&timezone);
+        if let Err(e) = schedule::period_for_run(run.period.get_ref(), &sample) {
+            problems.push(at(run.period.span(), e));
+        }
+        runs.push(ScheduledRun { cron: run.cron.into_inner(), period: run.period.into_inner() });
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        language: raw.language.unwrap_or(Language::Sv),
+        pledges,
+        sources,
+        archive_dir: resolve(base, raw.archive_dir.as_deref().unwrap_or("../archive")),
+        state_dir: resolve(base, raw.state_dir.as_deref().unwrap_or("../state")),
+        outbox_dir: resolve(base, raw.outbox_dir.as_deref().unwrap_or("../outbox")),
+        recipients,
+        mail: MailConfig {
+            from: raw.mail.from.into_inner(),
+            reply_to: raw.mail.reply_to.map(Spanned::into_inner),
+            list_id: raw.mail.list_id,
+            unsubscribe: raw.mail.unsubscribe,
+        },
+        smtp: SmtpConfig { url: smtp_url, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
+        schedule: ScheduleConfig { timezone, catch_up_days: raw.schedule.catch_up_days.unwrap_or(30), runs },
+        freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
+        warnings,
+    })
+}
+
+fn source(
+    s: Spanned<RawSource>,
+    base: &Path,
+    at: &dyn Fn(Range<usize>, String) -> Problem,
+    problems: &mut Vec<Problem>,
+) -> Option<SourceConfig> {
+    let (span, s) = (s.span(), s.into_inner());
+    let name = s.name.get_ref().clone();
+    if !pledge::is_safe_id(&name) {
+        problems.push(at(s.name.span(), format!("source name {name:?} may only hold a–z, 0–9 and '-'")));
+    }
+    match s.kind {
+        SourceKind::Csv => {
+            let Some(path) = s.path else {
+                problems.push(at(span, format!("csv source {name:?} needs path = \"data/*.csv\"")));
+                return None;
+            };
+            let pattern = resolve(base, path.get_ref()).to_string_lossy().into_owned();
+            if let Err(e) = glob::Pattern::new(&pattern) {
+                problems.push(at(path.span(), format!("path {:?} is not a valid glob pattern: {e}", path.get_ref())));
+            }
+            Some(SourceConfig::Csv { name, pattern })
+        }
+        SourceKind::Api => {
+            let Some(url) = s.url else {
+                problems.push(at(span, format!("api source {name:?} needs url = \"https://…\"")));
+                return None;
+            };
+            if let Some(p) = api_url_problem(url.get_ref()) {
+                problems.push(at(url.span(), p));
+            }
+            Some(SourceConfig::Api(ApiConfig {
+                name,
+                url: url.into_inner(),
+                token_env: s.token_env,
+                timeout_secs: s.timeout_secs.unwrap_or(30),
+                connect_timeout_secs: s.connect_timeout_secs.unwrap_or(10),
+                retries: s.retries.unwrap_or(4),
+                retry_base_ms: s.retry_base_ms.unwrap_or(500),
+                max_pages: s.max_pages.unwrap_or(10_000),
+                max_records: s.max_records.unwrap_or(5_000_000),
+                max_body_bytes: s.max_body_bytes.unwrap_or(8 * 1024 * 1024),
+            }))
+        }
+    }
+}
+
+fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// `Name <a@b.se>` → `a@b.se`; a bare address stays as it is.
+fn bare_address(text: &str) -> &str {
+    match (text.rfind('<'), text.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &text[open + 1..close],
+        _ => text,
+    }
+}
+
+/// A plain check of an e-mail address: one `@`, a local part without spaces or specials, a dotted domain.
+#[must_use]
+pub fn is_valid_address(address: &str) -> bool {
+    let Some((local, domain)) = address.split_once('@') else { return false };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && domain.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Why an SMTP URL is refused, or `None` when it is fine: implicit TLS (`smtps://`), STARTTLS required
+/// (`smtp://…?tls=required`), or plain `smtp://` to a loopback relay only. A password in the URL is refused too.
+#[must_use]
+pub fn smtp_url_problem(text: &str) -> Option<String> {
+    let url = match url::Url::parse(text) {
+        Ok(u) => u,
+        Err(e) => return Some(format!("SMTP URL is not a URL ({e}): write e.g. smtps://user@mail.example.se:465")),
+    };
+    if url.password().is_some() {
+        return Some("SMTP URL holds a password: remove it and set LOFTE_SMTP_PASSWORD instead".into());
+    }
+    let Some(host) = url.host() else {
+        return Some("SMTP URL has no host: write e.g. smtps://user@mail.example.se:465".into());
+    };
+    let starttls = url.query_pairs().any(|(k, v)| k == "tls" && v == "required");
+    match url.scheme() {
+        "smtps" => None,
+        "smtp" if starttls || is_loopback_host(&host) => None,
+        "smtp" => Some(format!(
+            "SMTP URL sends without TLS to {host}, which is not a loopback address: use smtps://{host}:465 (implicit TLS) or smtp://{host}:587?tls=required (STARTTLS)"
+        )),
+        other => Some(format!("SMTP URL scheme {other:?} is not supported: use smtps:// or smtp://")),
+    }
+}
+
+/// HTTPS is required for an API, except to a loopback address (a test server or a local proxy).
+fn api_url_problem(text: &str) -> Option<String> {
+    match url::Url::parse(text) {
+        Err(e) => Some(format!("API URL {text:?} is not a URL: {e}")),
+        Ok(u) if u.scheme() == "https" => None,
+        Ok(u) if u.scheme() == "http" && u.host().is_some_and(|h| is_loopback_host(&h)) => None,
+        Ok(_) => Some(format!("API URL {text:?} must use https:// (plain http is allowed to a loopback address only)")),
+    }
+}

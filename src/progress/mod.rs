@@ -1,0 +1,238 @@
+//! Progress toward every commitment (SPEC §3): achieved, expected by now, forecast, status, and breakdowns per
+//! month, place and party, each figure with the ids of the records it sums.
+//!
+//! Pure: the records come in as a polars DataFrame ([`frame`]), the sums are one lazy query per breakdown, and the
+//! status rules ([`status`]) are plain functions with exact integer comparisons, so that "exactly on target" and
+//! "exactly 0.8 of expected" fall on the side the SPEC says.
+
+pub mod frame;
+pub mod json;
+pub mod status;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::period::Period;
+use crate::pledge::{Party, Pledge, Target};
+use crate::validate::Validated;
+
+pub use status::Status;
+
+/// Why progress cannot be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProgressError {
+    /// The as-of date lies outside the pledge period.
+    #[error("as-of date {as_of} is outside the pledge period of {document} ({start} – {end}): choose a period or --as-of date inside it")]
+    AsOfOutsidePeriod {
+        /// The document id.
+        document: String,
+        /// The date asked for.
+        as_of: NaiveDate,
+        /// First day of the pledge.
+        start: NaiveDate,
+        /// Last day of the pledge.
+        end: NaiveDate,
+    },
+    /// polars failed (a bug, not bad input).
+    #[error("aggregation failed: {0}")]
+    Polars(#[from] polars::error::PolarsError),
+}
+
+/// The whole follow-up for one document and period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    /// Pledge document id.
+    pub document: String,
+    /// Period name.
+    pub period: String,
+    /// Figures count records up to and including this day.
+    pub as_of: NaiveDate,
+    /// Days from the pledge start to as-of, inclusive.
+    pub days_elapsed: u32,
+    /// Days in the pledge period, inclusive.
+    pub days_total: u32,
+    /// One entry per commitment, in document order.
+    pub pledges: Vec<CommitmentProgress>,
+    /// Sum of counted activities per party.
+    pub by_party: BTreeMap<Party, u64>,
+    /// What happened to the input rows.
+    pub records: RecordCounts,
+}
+
+/// Input rows, by outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct RecordCounts {
+    /// Accepted rows (in the period; some may lie after the as-of date).
+    pub accepted: usize,
+    /// Rejected rows.
+    pub rejected: usize,
+    /// Identical repeats counted once.
+    pub duplicates: usize,
+    /// Accepted rows dated after the as-of date, so not counted in this report.
+    pub after_as_of: usize,
+}
+
+/// Progress toward one commitment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommitmentProgress {
+    /// Commitment id.
+    pub id: String,
+    /// Who promised.
+    pub party: Party,
+    /// At-least target (baseline + 1 for increases; the number of milestones for milestone targets).
+    pub target: u32,
+    /// The baseline of an increase target.
+    pub baseline: Option<u32>,
+    /// Sum of counts up to as-of (done milestones for milestone targets).
+    pub achieved: u64,
+    /// Target × elapsed / total days (at-least and increase targets).
+    pub expected_by_now: Option<f64>,
+    /// Achieved × total / elapsed days: the year-end figure at today's pace.
+    pub forecast: Option<f64>,
+    /// SPEC §3 status.
+    pub status: Status,
+    /// Month (`YYYY-MM`) → sum, every month from the start to as-of present.
+    pub by_month: BTreeMap<String, u64>,
+    /// Place → sum; for commitments with places, every place present.
+    pub by_location: BTreeMap<String, u64>,
+    /// Milestone key → done, for milestone targets.
+    pub milestones: BTreeMap<String, bool>,
+    /// Follow-ups published to the public list that count (for `counts_publications` commitments).
+    pub publications: u64,
+    /// Record ids behind each figure (internal only).
+    pub provenance: Provenance,
+}
+
+/// The ids of the records behind each figure.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Provenance {
+    /// Ids summed in `achieved`.
+    pub achieved: Vec<String>,
+    /// Ids per month.
+    pub by_month: BTreeMap<String, Vec<String>>,
+    /// Ids per place.
+    pub by_location: BTreeMap<String, Vec<String>>,
+}
+
+/// Computes the follow-up of `pledge` as of `period.as_of`.
+///
+/// `publications` are the dates of follow-ups published to the public list (the one being published included, when
+/// publishing); those on or before as-of count toward commitments marked `counts_publications`.
+pub fn compute(
+    pledge: &Pledge,
+    period: &Period,
+    validated: &Validated,
+    publications: &[NaiveDate],
+) -> Result<Progress, ProgressError> {
+    let as_of = period.as_of;
+    if !pledge.contains(as_of) {
+        return Err(ProgressError::AsOfOutsidePeriod {
+            document: pledge.id.clone(),
+            as_of,
+            start: pledge.start,
+            end: pledge.end,
+        });
+    }
+    let days_total = days_inclusive(pledge.start, pledge.end);
+    let days_elapsed = days_inclusive(pledge.start, as_of);
+    let sums = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
+    let months = months_between(pledge.start, as_of);
+    let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
+
+    let mut pledges = Vec::with_capacity(pledge.commitments.len());
+    for (index, c) in pledge.commitments.iter().enumerate() {
+        let mut sum = sums.commitments.get(&index).cloned().unwrap_or_default();
+        let publications = if c.counts_publications { counted_publications.len() as u64 } else { 0 };
+        if c.counts_publications {
+            for date in &counted_publications {
+                *sum.by_month.entry(month_key(*date)).or_default() += 1;
+            }
+            sum.achieved += publications;
+        }
+        let mut by_month: BTreeMap<String, u64> = months.iter().map(|m| (m.clone(), 0)).collect();
+        by_month.extend(sum.by_month.iter().map(|(k, v)| (k.clone(), *v)));
+        let mut by_location: BTreeMap<String, u64> = c.places.iter().map(|p| (p.clone(), 0)).collect();
+        by_location.extend(sum.by_location.iter().map(|(k, v)| (k.clone(), *v)));
+
+        let ended = as_of >= pledge.end;
+        let (target, achieved, expected_by_now, forecast, status, milestones) = match &c.target {
+            Target::Milestones { milestones } => {
+                let done: BTreeMap<String, bool> =
+                    milestones.iter().map(|m| (m.key.clone(), sum.milestones.contains(&m.key))).collect();
+                let n_done = done.values().filter(|d| **d).count();
+                let status = status::milestones(n_done, milestones.len(), ended);
+                (milestones.len() as u32, n_done as u64, None, None, status, done)
+            }
+            target => {
+                let value = target.at_least().unwrap_or_default();
+                let expected = f64::from(value) * f64::from(days_elapsed) / f64::from(days_total);
+                let forecast = sum.achieved as f64 * f64::from(days_total) / f64::from(days_elapsed);
+                let status = status::at_least(value, sum.achieved, days_elapsed, days_total);
+                (value, sum.achieved, Some(expected), Some(forecast), status, BTreeMap::new())
+            }
+        };
+        pledges.push(CommitmentProgress {
+            id: c.id.clone(),
+            party: c.party,
+            target,
+            baseline: match c.target {
+                Target::Increase { baseline, .. } => Some(baseline),
+                _ => None,
+            },
+            achieved,
+            expected_by_now,
+            forecast,
+            status,
+            by_month,
+            by_location,
+            milestones,
+            publications,
+            provenance: Provenance { achieved: sum.ids, by_month: sum.month_ids, by_location: sum.location_ids },
+        });
+    }
+    let mut by_party: BTreeMap<Party, u64> = [(Party::Polisen, 0), (Party::Kommunen, 0)].into_iter().collect();
+    for (c, p) in pledge.commitments.iter().zip(&pledges) {
+        if !matches!(c.target, Target::Milestones { .. }) {
+            *by_party.entry(c.party).or_default() += p.achieved;
+        }
+    }
+    Ok(Progress {
+        document: pledge.id.clone(),
+        period: period.name.clone(),
+        as_of,
+        days_elapsed,
+        days_total,
+        pledges,
+        by_party,
+        records: RecordCounts {
+            accepted: validated.accepted.len(),
+            rejected: validated.rejected.len(),
+            duplicates: validated.duplicates,
+            after_as_of: sums.after_as_of,
+        },
+    })
+}
+
+/// Days from `start` to `end`, both included.
+#[must_use]
+pub fn days_inclusive(start: NaiveDate, end: NaiveDate) -> u32 {
+    ((end - start).num_days() + 1).max(0) as u32
+}
+
+/// `YYYY-MM` of a date.
+#[must_use]
+pub fn month_key(date: NaiveDate) -> String {
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
+fn months_between(start: NaiveDate, end: NaiveDate) -> Vec<String> {
+    let mut months = Vec::new();
+    let (mut y, mut m) = (start.year(), start.month());
+    while (y, m) <= (end.year(), end.month()) {
+        months.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    months
+}

@@ -1,0 +1,188 @@
+//! CSV files as people really export them: comma or semicolon (detected from the header), UTF-8 with or without
+//! BOM or Windows-1252 (Excel on Swedish Windows), CRLF or LF, quoted fields with delimiters and newlines inside,
+//! header names in any case and order (English or Swedish), extra columns ignored.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Fields, Locator, Position, RawRecord, SourceError};
+
+/// Reads every file matching `pattern` (sorted by path, so runs are reproducible) into `sink`.
+/// Returns the files read.
+pub fn read_glob(source: &str, pattern: &str, sink: &mut dyn FnMut(RawRecord)) -> Result<Vec<PathBuf>, SourceError> {
+    let no_files = || SourceError::NoFiles { source_name: source.to_string(), pattern: pattern.to_string() };
+    let mut paths: Vec<PathBuf> =
+        glob::glob(pattern).map_err(|_| no_files())?.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    if paths.is_empty() {
+        return Err(no_files());
+    }
+    paths.sort();
+    let source: Arc<str> = Arc::from(source);
+    for path in &paths {
+        read_file(&source, path, sink)?;
+    }
+    Ok(paths)
+}
+
+/// Reads one CSV file into `sink`.
+pub fn read_file(source: &Arc<str>, path: &Path, sink: &mut dyn FnMut(RawRecord)) -> Result<(), SourceError> {
+    let file_error = |reason: String| SourceError::File { path: path.to_path_buf(), reason };
+    let bytes = std::fs::read(path).map_err(|e| file_error(format!("cannot read the file: {e}")))?;
+    let origin: Arc<str> = Arc::from(path.display().to_string());
+    read_bytes(source, &origin, &bytes, sink).map_err(file_error)
+}
+
+/// Reads CSV from memory; the error is the reason the whole input is unusable.
+pub fn read_bytes(
+    source: &Arc<str>,
+    origin: &Arc<str>,
+    bytes: &[u8],
+    sink: &mut dyn FnMut(RawRecord),
+) -> Result<(), String> {
+    let text = decode(bytes)?;
+    if text.trim().is_empty() {
+        return Err("the file is empty: expected a header line such as id;date;party;activity;location;count".into());
+    }
+    let delimiter = detect_delimiter(&text);
+    let mut reader =
+        ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("cannot read the header line: {e}"))?.clone();
+    let columns = Columns::from_headers(&headers)?;
+    let separator = char::from(delimiter).to_string();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, ::csv::Position::line);
+                sink(RawRecord {
+                    locator: Locator { source: source.clone(), origin: origin.clone(), position: Position::Line(line) },
+                    fields: columns.fields(&record),
+                    raw: record.iter().collect::<Vec<_>>().join(&separator),
+                });
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, ::csv::Position::line);
+                return Err(format!("line {line}: the CSV cannot be parsed ({e}); fix the file and run again"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// UTF-8 (BOM stripped) when the bytes are valid UTF-8, else Windows-1252. Bytes that are neither (control
+/// characters, the five bytes Windows-1252 leaves undefined) make the file unreadable rather than garbled.
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if let Some(offset) = text.find(is_binary) {
+            return Err(binary_error(text, offset));
+        }
+        return Ok(Cow::Borrowed(text));
+    }
+    if let Some(offset) = bytes.iter().position(|b| matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)) {
+        return Err(format!(
+            "the file is neither UTF-8 nor Windows-1252 (byte 0x{:02X} at offset {offset}); save it from Excel as \"CSV UTF-8\"",
+            bytes[offset]
+        ));
+    }
+    let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+    if let Some(offset) = text.find(is_binary) {
+        return Err(binary_error(&text, offset));
+    }
+    Ok(Cow::Owned(text.into_owned()))
+}
+
+fn is_binary(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\r' | '\n')
+}
+
+fn binary_error(text: &str, offset: usize) -> String {
+    let line = text[..offset].matches('\n').count() + 1;
+    format!("line {line}: the file holds control characters, so it is not a text CSV export; check that the right file was given")
+}
+
+/// Semicolon when the header line has more semicolons than commas (Excel with a Swedish locale), else comma.
+#[must_use]
+pub fn detect_delimiter(text: &str) -> u8 {
+    let mut in_quotes = false;
+    let (mut commas, mut semicolons) = (0, 0);
+    for c in text.chars() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => commas += 1,
+            ';' if !in_quotes => semicolons += 1,
+            '\n' if !in_quotes => break,
+            _ => {}
+        }
+    }
+    if semicolons > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Which column holds which field.
+struct Columns {
+    id: Option<usize>,
+    date: Option<usize>,
+    party: Option<usize>,
+    activity: Option<usize>,
+    location: Option<usize>,
+    count: Option<usize>,
+    milestone: Option<usize>,
+    note: Option<usize>,
+}
+
+impl Columns {
+    fn from_headers(headers: &::csv::StringRecord) -> Result<Columns, String> {
+        let find = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.iter().any(|n| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)))
+        };
+        let columns = Columns {
+            id: find(&["id"]),
+            date: find(&["date", "datum"]),
+            party: find(&["party", "part"]),
+            activity: find(&["activity", "aktivitet"]),
+            location: find(&["location", "plats"]),
+            count: find(&["count", "antal"]),
+            milestone: find(&["milestone", "delmal", "delmål"]),
+            note: find(&["note", "anteckning"]),
+        };
+        let missing: Vec<&str> =
+            [("id", columns.id), ("date", columns.date), ("party", columns.party), ("activity", columns.activity)]
+                .iter()
+                .filter(|(_, c)| c.is_none())
+                .map(|(n, _)| *n)
+                .collect();
+        if missing.is_empty() {
+            Ok(columns)
+        } else {
+            Err(format!(
+                "the header line lacks the column(s) {}; found: {}. The header needs id, date, party and activity (any case, any order)",
+                missing.join(", "),
+                headers.iter().collect::<Vec<_>>().join(", ")
+            ))
+        }
+    }
+
+    fn fields(&self, record: &::csv::StringRecord) -> Fields {
+        let get = |column: Option<usize>| {
+            column.and_then(|i| record.get(i)).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+        };
+        Fields {
+            id: get(self.id),
+            date: get(self.date),
+            party: get(self.party),
+            activity: get(self.activity),
+            location: get(self.location),
+            count: get(self.count),
+            milestone: get(self.milestone),
+            note: get(self.note),
+        }
+    }
+}

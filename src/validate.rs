@@ -1,0 +1,361 @@
+//! Record validation against the pledge document: every row read is either accepted, rejected with a reason, or
+//! counted as an identical duplicate. Nothing is dropped silently: `accepted + rejected + duplicates = rows`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::pledge::{Party, Pledge, Target};
+use crate::source::{Locator, RawRecord};
+use crate::text::fold;
+
+/// The largest count one record may carry; bigger figures are typing mistakes far more often than real.
+pub const MAX_COUNT: u32 = 10_000;
+
+/// A record that counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// Where it came from.
+    pub locator: Locator,
+    /// Its id, unique within its source.
+    pub id: String,
+    /// The day it happened.
+    pub date: NaiveDate,
+    /// Who did it.
+    pub party: Party,
+    /// Index of the commitment in the pledge document.
+    pub commitment: usize,
+    /// For commitments with places: the place's name as the document spells it; else the text as given.
+    pub location: Option<String>,
+    /// How many.
+    pub count: u32,
+    /// Milestone key, for milestone commitments.
+    pub milestone: Option<String>,
+    /// Internal note.
+    pub note: Option<String>,
+    /// The row as it was read.
+    pub raw: String,
+}
+
+impl Accepted {
+    fn same_content(&self, other: &Accepted) -> bool {
+        (self.date, self.party, self.commitment, &self.location, self.count, &self.milestone, &self.note)
+            == (other.date, other.party, other.commitment, &other.location, other.count, &other.milestone, &other.note)
+    }
+}
+
+/// Why a record was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Reason {
+    /// A required field is empty or absent.
+    MissingField {
+        /// Which.
+        field: &'static str,
+    },
+    /// The date is not `YYYY-MM-DD` (or a timestamp), or no such day exists.
+    UnparsableDate {
+        /// As written.
+        value: String,
+    },
+    /// The date is outside the pledge period.
+    DateOutsidePeriod {
+        /// The date.
+        date: NaiveDate,
+    },
+    /// Party is neither polisen nor kommunen.
+    UnknownParty {
+        /// As written.
+        value: String,
+    },
+    /// The pledge document defines no such activity kind, or no commitment counts it.
+    UnknownActivity {
+        /// As written.
+        value: String,
+    },
+    /// The record's party is not the party of the commitment its activity counts toward.
+    PartyMismatch {
+        /// The activity.
+        activity: String,
+        /// The commitment's party.
+        expected: Party,
+        /// The record's party.
+        found: Party,
+    },
+    /// Count is not an integer from 1 to [`MAX_COUNT`].
+    BadCount {
+        /// As written.
+        value: String,
+    },
+    /// Location is not among the commitment's places.
+    LocationNotAllowed {
+        /// As written (or empty).
+        value: String,
+        /// The commitment's places.
+        allowed: Vec<String>,
+    },
+    /// Milestone missing, unknown, or given for a commitment without milestones.
+    UnknownMilestone {
+        /// As written (or empty).
+        value: String,
+    },
+    /// Another record with the same id in the same source has different content; both are kept out.
+    ConflictingDuplicate {
+        /// The id.
+        id: String,
+    },
+}
+
+impl Reason {
+    /// Short stable code, used to count reasons.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::MissingField { .. } => "missing_field",
+            Reason::UnparsableDate { .. } => "unparsable_date",
+            Reason::DateOutsidePeriod { .. } => "date_outside_period",
+            Reason::UnknownParty { .. } => "unknown_party",
+            Reason::UnknownActivity { .. } => "unknown_activity",
+            Reason::PartyMismatch { .. } => "party_mismatch",
+            Reason::BadCount { .. } => "bad_count",
+            Reason::LocationNotAllowed { .. } => "location_not_allowed",
+            Reason::UnknownMilestone { .. } => "unknown_milestone",
+            Reason::ConflictingDuplicate { .. } => "conflicting_duplicate",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::MissingField { field } => write!(f, "missing field {field}"),
+            Reason::UnparsableDate { value } => write!(f, "date {value:?} is not a date like 2021-03-15"),
+            Reason::DateOutsidePeriod { date } => write!(f, "date {date} is outside the pledge period"),
+            Reason::UnknownParty { value } => write!(f, "party {value:?} is neither polisen nor kommunen"),
+            Reason::UnknownActivity { value } => {
+                write!(f, "activity {value:?} is not an activity kind of the pledge document")
+            }
+            Reason::PartyMismatch { activity, expected, found } => {
+                write!(f, "activity {activity:?} is a commitment of {expected}, but the record says {found}")
+            }
+            Reason::BadCount { value } => write!(f, "count {value:?} is not a whole number from 1 to {MAX_COUNT}"),
+            Reason::LocationNotAllowed { value, allowed } => {
+                write!(f, "location {value:?} is not one of {}", allowed.join(", "))
+            }
+            Reason::UnknownMilestone { value } if value.is_empty() => write!(f, "milestone missing"),
+            Reason::UnknownMilestone { value } => {
+                write!(f, "milestone {value:?} is not a milestone of this commitment")
+            }
+            Reason::ConflictingDuplicate { id } => {
+                write!(f, "id {id:?} appears again with different content; both rows are kept out")
+            }
+        }
+    }
+}
+
+/// A record that does not count, with why, and the row as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Where it came from.
+    pub locator: Locator,
+    /// The id, when the row had one.
+    pub id: Option<String>,
+    /// Why.
+    pub reason: Reason,
+    /// The row as it was read.
+    pub raw: String,
+}
+
+/// The outcome of validation.
+#[derive(Debug, Clone, Default)]
+pub struct Validated {
+    /// Records that count, in input order.
+    pub accepted: Vec<Accepted>,
+    /// Records that do not, in input order (conflicts at the end).
+    pub rejected: Vec<Rejected>,
+    /// Identical repeats of an accepted record (same source, id and content), counted once.
+    pub duplicates: usize,
+    /// Rows read.
+    pub rows: usize,
+}
+
+/// Validates records one at a time as a source reads them, so that no source needs to hold its rows.
+pub struct Validator<'a> {
+    pledge: &'a Pledge,
+    /// Folded place name → place name, per commitment.
+    places: Vec<HashMap<String, String>>,
+    /// (source, id) → index in `out.accepted`, or `None` once the id is in conflict.
+    seen: HashMap<(Arc<str>, String), Option<usize>>,
+    out: Validated,
+}
+
+impl<'a> Validator<'a> {
+    /// A validator for records of `pledge`.
+    #[must_use]
+    pub fn new(pledge: &'a Pledge) -> Self {
+        let places =
+            pledge.commitments.iter().map(|c| c.places.iter().map(|p| (fold(p), p.clone())).collect()).collect();
+        Validator { pledge, places, seen: HashMap::new(), out: Validated::default() }
+    }
+
+    /// Validates one record.
+    pub fn push(&mut self, record: RawRecord) {
+        self.out.rows += 1;
+        let id = record.fields.id.clone();
+        match self.check(record) {
+            Err((record, reason)) => {
+                self.out.rejected.push(Rejected { locator: record.locator, id, reason, raw: record.raw })
+            }
+            Ok(accepted) => self.dedupe(accepted),
+        }
+    }
+
+    fn dedupe(&mut self, accepted: Accepted) {
+        let key = (accepted.locator.source.clone(), accepted.id.clone());
+        match self.seen.get(&key) {
+            None => {
+                self.seen.insert(key, Some(self.out.accepted.len()));
+                self.out.accepted.push(accepted);
+            }
+            Some(Some(first)) if self.out.accepted[*first].same_content(&accepted) => self.out.duplicates += 1,
+            Some(_) => {
+                // A conflict: this row is out, and so is the first one (moved out in `finish`).
+                self.seen.insert(key, None);
+                self.out.rejected.push(Rejected {
+                    locator: accepted.locator,
+                    reason: Reason::ConflictingDuplicate { id: accepted.id.clone() },
+                    id: Some(accepted.id),
+                    raw: accepted.raw,
+                });
+            }
+        }
+    }
+
+    /// The outcome, once every source has been read.
+    #[must_use]
+    pub fn finish(mut self) -> Validated {
+        let accepted = std::mem::take(&mut self.out.accepted);
+        for record in accepted {
+            let key = (record.locator.source.clone(), record.id.clone());
+            if matches!(self.seen.get(&key), Some(None)) {
+                self.out.rejected.push(Rejected {
+                    locator: record.locator,
+                    reason: Reason::ConflictingDuplicate { id: record.id.clone() },
+                    id: Some(record.id),
+                    raw: record.raw,
+                });
+            } else {
+                self.out.accepted.push(record);
+            }
+        }
+        self.out
+    }
+
+    /// The checks of SPEC §2, in the order a person would fix them.
+    fn check(&self, record: RawRecord) -> Result<Accepted, (RawRecord, Reason)> {
+        let f = &record.fields;
+        let missing = [("id", &f.id), ("date", &f.date), ("party", &f.party), ("activity", &f.activity)]
+            .into_iter()
+            .find(|(_, v)| v.is_none())
+            .map(|(name, _)| name);
+        if let Some(field) = missing {
+            return Err((record, Reason::MissingField { field }));
+        }
+        let (Some(id), Some(date_text), Some(party_text), Some(activity)) = (&f.id, &f.date, &f.party, &f.activity)
+        else {
+            unreachable!("checked just above")
+        };
+        let Some(date) = parse_date(date_text) else {
+            let value = date_text.clone();
+            return Err((record, Reason::UnparsableDate { value }));
+        };
+        if !self.pledge.contains(date) {
+            return Err((record, Reason::DateOutsidePeriod { date }));
+        }
+        let Some(party) = Party::from_key(party_text) else {
+            let value = party_text.clone();
+            return Err((record, Reason::UnknownParty { value }));
+        };
+        let Some(index) = self.pledge.commitments.iter().position(|c| c.activity == *activity) else {
+            let value = activity.clone();
+            return Err((record, Reason::UnknownActivity { value }));
+        };
+        let commitment = &self.pledge.commitments[index];
+        if commitment.party != party {
+            let reason = Reason::PartyMismatch { activity: activity.clone(), expected: commitment.party, found: party };
+            return Err((record, reason));
+        }
+        let count = match &f.count {
+            None => 1,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=MAX_COUNT).contains(&n) && !text.starts_with('+') => n,
+                _ => {
+                    let value = text.clone();
+                    return Err((record, Reason::BadCount { value }));
+                }
+            },
+        };
+        let location = if commitment.places.is_empty() {
+            f.location.clone()
+        } else {
+            let given = f.location.clone().unwrap_or_default();
+            match self.places[index].get(&fold(&given)) {
+                Some(place) => Some(place.clone()),
+                None => {
+                    let reason = Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() };
+                    return Err((record, reason));
+                }
+            }
+        };
+        let milestone = match (&commitment.target, &f.milestone) {
+            (Target::Milestones { milestones }, Some(m))
+                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m.trim())) =>
+            {
+                Some(m.trim().to_lowercase())
+            }
+            (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {
+                let value = given.clone().unwrap_or_default();
+                return Err((record, Reason::UnknownMilestone { value }));
+            }
+            (_, None) => None,
+        };
+        Ok(Accepted {
+            id: id.clone(),
+            date,
+            party,
+            commitment: index,
+            location,
+            count,
+            milestone,
+            note: f.note.clone(),
+            locator: record.locator,
+            raw: record.raw,
+        })
+    }
+}
+
+/// `YYYY-MM-DD`, or a timestamp `YYYY-MM-DD HH:MM[:SS]` (space or `T`) whose date is used.
+#[must_use]
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return (text.len() == 10).then_some(d);
+    }
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|dt| dt.date())
+}
+
+/// Validates every record of an in-memory list (the sources stream instead).
+#[must_use]
+pub fn validate_all(pledge: &Pledge, records: impl IntoIterator<Item = RawRecord>) -> Validated {
+    let mut validator = Validator::new(pledge);
+    for r in records {
+        validator.push(r);
+    }
+    validator.finish()
+}
