@@ -36,9 +36,8 @@ impl Period {
         }
         let year: i32 = year_text.parse().map_err(|_| err())?;
         let (month, day) = match part.as_deref() {
-            None => (12, 31),
+            None | Some("H2" | "T3") => (12, 31),
             Some("H1") => (6, 30),
-            Some("H2" | "T3") => (12, 31),
             Some("T1") => (4, 30),
             Some("T2") => (8, 31),
             Some(_) => return Err(err()),

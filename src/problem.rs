@@ -50,6 +50,28 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Collects the problems of one file as validation finds them.
+#[derive(Debug)]
+pub struct Problems<'a> {
+    file: &'a Path,
+    text: &'a str,
+    /// What was found so far.
+    pub list: Vec<Problem>,
+}
+
+impl<'a> Problems<'a> {
+    /// An empty list for `file`, whose contents are `text`.
+    #[must_use]
+    pub fn new(file: &'a Path, text: &'a str) -> Self {
+        Problems { file, text, list: Vec::new() }
+    }
+
+    /// Records a problem at the byte range `span`.
+    pub fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.list.push(Problem::at(self.file, self.text, Some(span), message));
+    }
+}
+
 /// 1-based line and column (counted in characters) of byte `offset` in `text`.
 #[must_use]
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {

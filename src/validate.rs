@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use crate::pledge::{Party, Pledge, Target};
-use crate::source::{Locator, RawRecord};
+use crate::source::{Fields, Locator, RawRecord};
 use crate::text::fold;
 
 /// The largest count one record may carry; bigger figures are typing mistakes far more often than real.
@@ -18,6 +18,8 @@ pub const MAX_COUNT: u32 = 10_000;
 /// A record that counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
+    /// Position in the input (0-based, across all sources), so that output keeps input order.
+    pub row: usize,
     /// Where it came from.
     pub locator: Locator,
     /// Its id, unique within its source.
@@ -159,6 +161,8 @@ impl fmt::Display for Reason {
 /// A record that does not count, with why, and the row as it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
+    /// Position in the input (0-based, across all sources).
+    pub row: usize,
     /// Where it came from.
     pub locator: Locator,
     /// The id, when the row had one.
@@ -174,7 +178,7 @@ pub struct Rejected {
 pub struct Validated {
     /// Records that count, in input order.
     pub accepted: Vec<Accepted>,
-    /// Records that do not, in input order (conflicts at the end).
+    /// Records that do not, in input order.
     pub rejected: Vec<Rejected>,
     /// Identical repeats of an accepted record (same source, id and content), counted once.
     pub duplicates: usize,
@@ -203,13 +207,25 @@ impl<'a> Validator<'a> {
 
     /// Validates one record.
     pub fn push(&mut self, record: RawRecord) {
+        let row = self.out.rows;
         self.out.rows += 1;
-        let id = record.fields.id.clone();
-        match self.check(record) {
-            Err((record, reason)) => {
-                self.out.rejected.push(Rejected { locator: record.locator, id, reason, raw: record.raw })
+        match self.check(&record.fields) {
+            Err(reason) => {
+                self.out.rejected.push(Rejected { row, id: record.fields.id, locator: record.locator, reason, raw: record.raw });
             }
-            Ok(accepted) => self.dedupe(accepted),
+            Ok(valid) => self.dedupe(Accepted {
+                row,
+                id: record.fields.id.unwrap_or_default(),
+                date: valid.date,
+                party: valid.party,
+                commitment: valid.commitment,
+                location: valid.location,
+                count: valid.count,
+                milestone: valid.milestone,
+                note: record.fields.note,
+                locator: record.locator,
+                raw: record.raw,
+            }),
         }
     }
 
@@ -225,6 +241,7 @@ impl<'a> Validator<'a> {
                 // A conflict: this row is out, and so is the first one (moved out in `finish`).
                 self.seen.insert(key, None);
                 self.out.rejected.push(Rejected {
+                    row: accepted.row,
                     locator: accepted.locator,
                     reason: Reason::ConflictingDuplicate { id: accepted.id.clone() },
                     id: Some(accepted.id),
@@ -242,6 +259,7 @@ impl<'a> Validator<'a> {
             let key = (record.locator.source.clone(), record.id.clone());
             if matches!(self.seen.get(&key), Some(None)) {
                 self.out.rejected.push(Rejected {
+                    row: record.row,
                     locator: record.locator,
                     reason: Reason::ConflictingDuplicate { id: record.id.clone() },
                     id: Some(record.id),
@@ -251,90 +269,68 @@ impl<'a> Validator<'a> {
                 self.out.accepted.push(record);
             }
         }
+        self.out.rejected.sort_by_key(|r| r.row);
         self.out
     }
 
     /// The checks of SPEC §2, in the order a person would fix them.
-    fn check(&self, record: RawRecord) -> Result<Accepted, (RawRecord, Reason)> {
-        let f = &record.fields;
-        let missing = [("id", &f.id), ("date", &f.date), ("party", &f.party), ("activity", &f.activity)]
-            .into_iter()
-            .find(|(_, v)| v.is_none())
-            .map(|(name, _)| name);
-        if let Some(field) = missing {
-            return Err((record, Reason::MissingField { field }));
+    fn check(&self, f: &Fields) -> Result<Valid, Reason> {
+        let required = [("id", &f.id), ("date", &f.date), ("party", &f.party), ("activity", &f.activity)];
+        if let Some((field, _)) = required.into_iter().find(|(_, v)| v.is_none()) {
+            return Err(Reason::MissingField { field });
         }
-        let (Some(id), Some(date_text), Some(party_text), Some(activity)) = (&f.id, &f.date, &f.party, &f.activity)
-        else {
-            unreachable!("checked just above")
-        };
-        let Some(date) = parse_date(date_text) else {
-            let value = date_text.clone();
-            return Err((record, Reason::UnparsableDate { value }));
-        };
+        let (date_text, party_text, activity) = (f.date.as_deref().unwrap_or_default(), f.party.as_deref().unwrap_or_default(), f.activity.as_deref().unwrap_or_default());
+        let date = parse_date(date_text).ok_or_else(|| Reason::UnparsableDate { value: date_text.to_string() })?;
         if !self.pledge.contains(date) {
-            return Err((record, Reason::DateOutsidePeriod { date }));
+            return Err(Reason::DateOutsidePeriod { date });
         }
-        let Some(party) = Party::from_key(party_text) else {
-            let value = party_text.clone();
-            return Err((record, Reason::UnknownParty { value }));
-        };
-        let Some(index) = self.pledge.commitments.iter().position(|c| c.activity == *activity) else {
-            let value = activity.clone();
-            return Err((record, Reason::UnknownActivity { value }));
-        };
+        let party = Party::from_key(party_text).ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
+        let index = self
+            .pledge
+            .commitments
+            .iter()
+            .position(|c| c.activity == activity)
+            .ok_or_else(|| Reason::UnknownActivity { value: activity.to_string() })?;
         let commitment = &self.pledge.commitments[index];
         if commitment.party != party {
-            let reason = Reason::PartyMismatch { activity: activity.clone(), expected: commitment.party, found: party };
-            return Err((record, reason));
+            return Err(Reason::PartyMismatch { activity: activity.to_string(), expected: commitment.party, found: party });
         }
         let count = match &f.count {
             None => 1,
-            Some(text) => match text.parse::<u32>() {
-                Ok(n) if (1..=MAX_COUNT).contains(&n) && !text.starts_with('+') => n,
-                _ => {
-                    let value = text.clone();
-                    return Err((record, Reason::BadCount { value }));
-                }
-            },
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_COUNT).contains(n) && !text.starts_with('+'))
+                .ok_or_else(|| Reason::BadCount { value: text.clone() })?,
         };
         let location = if commitment.places.is_empty() {
             f.location.clone()
         } else {
             let given = f.location.clone().unwrap_or_default();
-            match self.places[index].get(&fold(&given)) {
-                Some(place) => Some(place.clone()),
-                None => {
-                    let reason = Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() };
-                    return Err((record, reason));
-                }
-            }
+            let place = self.places[index].get(&fold(&given)).cloned();
+            Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() })?)
         };
         let milestone = match (&commitment.target, &f.milestone) {
-            (Target::Milestones { milestones }, Some(m))
-                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m.trim())) =>
-            {
-                Some(m.trim().to_lowercase())
+            (Target::Milestones { milestones }, Some(m)) if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) => {
+                Some(m.to_lowercase())
             }
             (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {
-                let value = given.clone().unwrap_or_default();
-                return Err((record, Reason::UnknownMilestone { value }));
+                return Err(Reason::UnknownMilestone { value: given.clone().unwrap_or_default() });
             }
             (_, None) => None,
         };
-        Ok(Accepted {
-            id: id.clone(),
-            date,
-            party,
-            commitment: index,
-            location,
-            count,
-            milestone,
-            note: f.note.clone(),
-            locator: record.locator,
-            raw: record.raw,
-        })
+        Ok(Valid { date, party, commitment: index, location, count, milestone })
     }
+}
+
+/// What the checks make of a record's fields.
+struct Valid {
+    date: NaiveDate,
+    party: Party,
+    commitment: usize,
+    location: Option<String>,
+    count: u32,
+    milestone: Option<String>,
 }
 
 /// `YYYY-MM-DD`, or a timestamp `YYYY-MM-DD HH:MM[:SS]` (space or `T`) whose date is used.

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 use crate::pledge::Pledge;
 use crate::problem::Problem;
 
-pub use validate::{is_valid_address, smtp_url_problem};
+pub use validate::{is_loopback_host, is_valid_address, smtp_url_problem};
 
 /// Values taken from the environment rather than files (secrets never live in config files).
 #[derive(Debug, Clone, Default)]

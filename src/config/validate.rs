@@ -1,19 +1,18 @@
 //! The one validation pass over the settings and the pledge documents: every problem, with its place.
 
 use std::io;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::raw::{RawSettings, RawSource, SourceKind};
+use super::raw::{RawRecipients, RawSchedule, RawSettings, RawSource, SourceKind};
 use super::{
     ApiConfig, Config, Env, Freshness, Language, MailConfig, Recipients, ScheduleConfig, ScheduledRun, SmtpConfig,
     SourceConfig,
 };
 use crate::pledge::{self, Target};
-use crate::problem::Problem;
+use crate::problem::{Problem, Problems};
 use crate::schedule;
 
 /// Everything `Config::load` does after reading the settings file; `read` reads the pledge documents, so tests can
@@ -26,128 +25,42 @@ pub(super) fn from_text(
     read: &dyn Fn(&Path) -> io::Result<String>,
 ) -> Result<Config, Vec<Problem>> {
     let raw: RawSettings = toml::from_str(text).map_err(|e| vec![Problem::at(path, text, e.span(), e.message())])?;
-    let mut problems = Vec::new();
+    let mut problems = Problems::new(path, text);
+    let mut others = Vec::new();
     let mut warnings = Vec::new();
-    let at = |span: Range<usize>, message: String| Problem::at(path, text, Some(span), message);
-
-    let mut pledges = Vec::new();
-    if raw.pledges.get_ref().is_empty() {
-        problems.push(at(
-            raw.pledges.span(),
-            "no pledge documents listed: add pledges = [\"pledges/<kommun>-<år>.toml\"]".into(),
-        ));
-    }
-    for entry in raw.pledges.get_ref() {
-        let file = resolve(base, entry.get_ref());
-        match read(&file) {
-            Err(e) => problems.push(at(entry.span(), format!("cannot read pledge document {}: {e}", file.display()))),
-            Ok(pledge_text) => match pledge::parse(&file, &pledge_text) {
-                Ok(p) => {
-                    for c in &p.commitments {
-                        if let Target::Increase { baseline_is_example: true, baseline } = c.target {
-                            warnings.push(Problem::whole(
-                                &file,
-                                format!(
-                                    "commitment {:?}: baseline {baseline} is an example figure; put the real figure in and set baseline_is_example = false",
-                                    c.id
-                                ),
-                            ));
-                        }
-                    }
-                    if pledges.iter().any(|q: &pledge::Pledge| q.id == p.id) {
-                        problems.push(at(entry.span(), format!("two pledge documents have the id {:?}", p.id)));
-                    }
-                    pledges.push(p);
-                }
-                Err(more) => problems.extend(more),
-            },
-        }
-    }
-
-    let sources: Vec<SourceConfig> =
-        raw.sources.into_iter().filter_map(|s| source(s, base, &at, &mut problems)).collect();
+    let pledges = pledges(&raw.pledges, base, read, &mut problems, &mut others, &mut warnings);
+    let sources: Vec<SourceConfig> = raw.sources.into_iter().filter_map(|s| source(s, base, &mut problems)).collect();
     for (i, s) in sources.iter().enumerate() {
         if sources[..i].iter().any(|t| t.name() == s.name()) {
-            problems
-                .push(Problem::whole(path, format!("two sources are named {:?}: give each its own name", s.name())));
+            others.push(Problem::whole(path, format!("two sources are named {:?}: give each its own name", s.name())));
         }
     }
-
-    let recipients_span = raw.recipients.span();
-    let raw_recipients = raw.recipients.into_inner();
-    let mut role = |name: &str, list: Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
-        let Some(list) = list else {
-            problems.push(at(
-                recipients_span.clone(),
-                format!("role {name} has no recipients: add {name} = [\"namn@example.se\"]"),
-            ));
-            return Vec::new();
-        };
-        if list.get_ref().is_empty() {
-            problems.push(at(list.span(), format!("role {name} has no recipients: add at least one address")));
-        }
-        let mut out = Vec::new();
-        for address in list.into_inner() {
-            if !is_valid_address(address.get_ref()) {
-                problems
-                    .push(at(address.span(), format!("{name}: {:?} is not a valid e-mail address", address.get_ref())));
-            }
-            out.push(address.into_inner());
-        }
-        out
-    };
-    let recipients = Recipients {
-        police_chief: role("police_chief", raw_recipients.police_chief),
-        board_chair: role("board_chair", raw_recipients.board_chair),
-        public_list: role("public_list", raw_recipients.public_list),
-    };
-
+    let recipients = recipients(raw.recipients, &mut problems);
     for address in [Some(&raw.mail.from), raw.mail.reply_to.as_ref()].into_iter().flatten() {
         if !is_valid_address(bare_address(address.get_ref())) {
-            problems.push(at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref())));
+            problems.at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref()));
         }
     }
-
     let smtp_url = match (&env.smtp_url, &raw.smtp.url) {
         (Some(url), _) => {
             if let Some(p) = smtp_url_problem(url) {
-                problems.push(Problem::whole("environment LOFTE_SMTP_URL", p));
+                others.push(Problem::whole("environment LOFTE_SMTP_URL", p));
             }
             Some(url.clone())
         }
         (None, Some(url)) => {
             if let Some(p) = smtp_url_problem(url.get_ref()) {
-                problems.push(at(url.span(), p));
+                problems.at(url.span(), p);
             }
             Some(url.get_ref().clone())
         }
         (None, None) => None,
     };
+    let schedule = schedule(raw.schedule, &mut problems);
 
-    let timezone = match &raw.schedule.timezone {
-        None => chrono_tz::Europe::Stockholm,
-        Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
-            problems.push(at(
-                tz.span(),
-                format!("time zone {:?} is not known: write e.g. \"Europe/Stockholm\"", tz.get_ref()),
-            ));
-            chrono_tz::Europe::Stockholm
-        }),
-    };
-    let mut runs = Vec::new();
-    for run in raw.schedule.runs {
-        if let Err(e) = schedule::parse_cron(run.cron.get_ref()) {
-            problems.push(at(run.cron.span(), e));
-        }
-        let sample = chrono::Utc::now().with_timezone(&timezone);
-        if let Err(e) = schedule::period_for_run(run.period.get_ref(), &sample) {
-            problems.push(at(run.period.span(), e));
-        }
-        runs.push(ScheduledRun { cron: run.cron.into_inner(), period: run.period.into_inner() });
-    }
-
-    if !problems.is_empty() {
-        return Err(problems);
+    others.extend(problems.list);
+    if !others.is_empty() {
+        return Err(others);
     }
     Ok(Config {
         path: path.to_path_buf(),
@@ -165,42 +78,135 @@ pub(super) fn from_text(
             unsubscribe: raw.mail.unsubscribe,
         },
         smtp: SmtpConfig { url: smtp_url, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
-        schedule: ScheduleConfig { timezone, catch_up_days: raw.schedule.catch_up_days.unwrap_or(30), runs },
-        freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
+        schedule,
+        freshness: Freshness {
+            max_age_days: raw.freshness.max_age_days,
+            refuse_publish: raw.freshness.refuse_publish,
+        },
         warnings,
     })
 }
 
-fn source(
-    s: Spanned<RawSource>,
+/// Reads and validates each listed pledge document; their problems go to `others` (they are in other files).
+fn pledges(
+    list: &Spanned<Vec<Spanned<String>>>,
     base: &Path,
-    at: &dyn Fn(Range<usize>, String) -> Problem,
-    problems: &mut Vec<Problem>,
-) -> Option<SourceConfig> {
+    read: &dyn Fn(&Path) -> io::Result<String>,
+    problems: &mut Problems,
+    others: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) -> Vec<pledge::Pledge> {
+    if list.get_ref().is_empty() {
+        problems.at(list.span(), "no pledge documents listed: add pledges = [\"pledges/<kommun>-<år>.toml\"]");
+    }
+    let mut pledges: Vec<pledge::Pledge> = Vec::new();
+    for entry in list.get_ref() {
+        let file = resolve(base, entry.get_ref());
+        let text = match read(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.at(entry.span(), format!("cannot read pledge document {}: {e}", file.display()));
+                continue;
+            }
+        };
+        match pledge::parse(&file, &text) {
+            Ok(p) => {
+                for c in &p.commitments {
+                    if let Target::Increase { baseline_is_example: true, baseline } = c.target {
+                        warnings.push(Problem::whole(
+                            &file,
+                            format!(
+                                "commitment {:?}: baseline {baseline} is an example figure; put the real figure in and set baseline_is_example = false",
+                                c.id
+                            ),
+                        ));
+                    }
+                }
+                if pledges.iter().any(|q| q.id == p.id) {
+                    problems.at(entry.span(), format!("two pledge documents have the id {:?}", p.id));
+                }
+                pledges.push(p);
+            }
+            Err(more) => others.extend(more),
+        }
+    }
+    pledges
+}
+
+fn recipients(raw: Spanned<RawRecipients>, problems: &mut Problems) -> Recipients {
+    let span = raw.span();
+    let raw = raw.into_inner();
+    let mut role = |name: &str, list: Option<Spanned<Vec<Spanned<String>>>>| -> Vec<String> {
+        let Some(list) = list else {
+            problems.at(span.clone(), format!("role {name} has no recipients: add {name} = [\"namn@example.se\"]"));
+            return Vec::new();
+        };
+        if list.get_ref().is_empty() {
+            problems.at(list.span(), format!("role {name} has no recipients: add at least one address"));
+        }
+        let mut out = Vec::new();
+        for address in list.into_inner() {
+            if !is_valid_address(address.get_ref()) {
+                problems.at(address.span(), format!("{name}: {:?} is not a valid e-mail address", address.get_ref()));
+            }
+            out.push(address.into_inner());
+        }
+        out
+    };
+    Recipients {
+        police_chief: role("police_chief", raw.police_chief),
+        board_chair: role("board_chair", raw.board_chair),
+        public_list: role("public_list", raw.public_list),
+    }
+}
+
+fn schedule(raw: RawSchedule, problems: &mut Problems) -> ScheduleConfig {
+    let timezone = match &raw.timezone {
+        None => chrono_tz::Europe::Stockholm,
+        Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
+            problems.at(tz.span(), format!("time zone {:?} is not known: write e.g. \"Europe/Stockholm\"", tz.get_ref()));
+            chrono_tz::Europe::Stockholm
+        }),
+    };
+    let mut runs = Vec::new();
+    for run in raw.runs {
+        if let Err(e) = schedule::parse_cron(run.cron.get_ref()) {
+            problems.at(run.cron.span(), e);
+        }
+        let sample = chrono::Utc::now().with_timezone(&timezone);
+        if let Err(e) = schedule::period_for_run(run.period.get_ref(), &sample) {
+            problems.at(run.period.span(), e);
+        }
+        runs.push(ScheduledRun { cron: run.cron.into_inner(), period: run.period.into_inner() });
+    }
+    ScheduleConfig { timezone, catch_up_days: raw.catch_up_days.unwrap_or(30), runs }
+}
+
+fn source(s: Spanned<RawSource>, base: &Path, problems: &mut Problems) -> Option<SourceConfig> {
     let (span, s) = (s.span(), s.into_inner());
     let name = s.name.get_ref().clone();
     if !pledge::is_safe_id(&name) {
-        problems.push(at(s.name.span(), format!("source name {name:?} may only hold a–z, 0–9 and '-'")));
+        problems.at(s.name.span(), format!("source name {name:?} may only hold a–z, 0–9 and '-'"));
     }
     match s.kind {
         SourceKind::Csv => {
             let Some(path) = s.path else {
-                problems.push(at(span, format!("csv source {name:?} needs path = \"data/*.csv\"")));
+                problems.at(span, format!("csv source {name:?} needs path = \"data/*.csv\""));
                 return None;
             };
             let pattern = resolve(base, path.get_ref()).to_string_lossy().into_owned();
             if let Err(e) = glob::Pattern::new(&pattern) {
-                problems.push(at(path.span(), format!("path {:?} is not a valid glob pattern: {e}", path.get_ref())));
+                problems.at(path.span(), format!("path {:?} is not a valid glob pattern: {e}", path.get_ref()));
             }
             Some(SourceConfig::Csv { name, pattern })
         }
         SourceKind::Api => {
             let Some(url) = s.url else {
-                problems.push(at(span, format!("api source {name:?} needs url = \"https://…\"")));
+                problems.at(span, format!("api source {name:?} needs url = \"https://…\""));
                 return None;
             };
             if let Some(p) = api_url_problem(url.get_ref()) {
-                problems.push(at(url.span(), p));
+                problems.at(url.span(), p);
             }
             Some(SourceConfig::Api(ApiConfig {
                 name,
@@ -218,13 +224,24 @@ fn source(
     }
 }
 
+/// `path` against `base`, with `dir/..` removed so that messages show `outbox`, not `config/../outbox`.
 fn resolve(base: &Path, path: &str) -> PathBuf {
-    let p = Path::new(path);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
+    use std::path::Component;
+    let joined = base.join(path);
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// `Name <a@b.se>` → `a@b.se`; a bare address stays as it is.
@@ -258,9 +275,15 @@ pub fn is_valid_address(address: &str) -> bool {
     local_ok && domain_ok
 }
 
-fn is_loopback_host(host: &url::Host<&str>) -> bool {
+/// Whether a URL's host is this machine.
+#[must_use]
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        // Non-special schemes such as smtp:// leave IP addresses as domain text.
+        url::Host::Domain(d) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ActivityKind, Commitment, Milestone, Party, Pledge, Signatory, Target};
-use crate::problem::Problem;
+use crate::problem::{Problem, Problems};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,11 +104,9 @@ struct RawMilestone {
 /// Parses and validates a pledge document. `file` is only used to name the place of each problem.
 pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
     let raw: RawPledge = toml::from_str(text).map_err(|e| vec![Problem::at(file, text, e.span(), e.message())])?;
-    let mut problems = Vec::new();
-    let mut at = |span: Range<usize>, message: String| problems.push(Problem::at(file, text, Some(span), message));
-
+    let mut problems = Problems::new(file, text);
     if !is_safe_id(raw.id.get_ref()) {
-        at(
+        problems.at(
             raw.id.span(),
             format!(
                 "document id {:?} may only hold a–z, 0–9 and '-' (it becomes a folder name in the archive)",
@@ -116,54 +114,44 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
             ),
         );
     }
-
-    let mut date = |value: &Spanned<toml::value::Datetime>, what: &str| -> NaiveDate {
-        toml_date(value.get_ref()).unwrap_or_else(|| {
-            at(value.span(), format!("{what} must be a date like 2021-01-01"));
-            NaiveDate::MIN
-        })
-    };
-    let start = date(&raw.period.get_ref().start, "period.start");
-    let end = date(&raw.period.get_ref().end, "period.end");
-    let signed_on = date(&raw.signed.date, "signed.date");
-    if start != NaiveDate::MIN && end != NaiveDate::MIN && end < start {
-        at(
-            raw.period.get_ref().end.span(),
-            format!("period ends ({end}) before it starts ({start}): swap the dates or correct the year"),
-        );
+    let start = date(&raw.period.get_ref().start, "period.start", &mut problems);
+    let end = date(&raw.period.get_ref().end, "period.end", &mut problems);
+    let signed_on = date(&raw.signed.date, "signed.date", &mut problems);
+    if let (Some(start), Some(end)) = (start, end) {
+        if end < start {
+            problems.at(
+                raw.period.get_ref().end.span(),
+                format!("period ends ({end}) before it starts ({start}): swap the dates or correct the year"),
+            );
+        }
     }
 
     let mut signatories = Vec::new();
     for s in raw.signatories {
         match Party::from_key(s.party.get_ref()) {
             Some(party) => signatories.push(Signatory { name: s.name, title: s.title, party }),
-            None => at(s.party.span(), unknown_party(s.party.get_ref())),
+            None => problems.at(s.party.span(), unknown_party(s.party.get_ref())),
         }
     }
 
-    let mut activities = Vec::new();
-    let mut kinds = HashSet::new();
+    let mut activities: Vec<ActivityKind> = Vec::new();
     for a in raw.activities {
         let (span, a) = (a.span(), a.into_inner());
-        if !kinds.insert(a.kind.get_ref().clone()) {
-            at(span, format!("activity kind {:?} is defined twice", a.kind.get_ref()));
+        if activities.iter().any(|b| b.kind == *a.kind.get_ref()) {
+            problems.at(span, format!("activity kind {:?} is defined twice", a.kind.get_ref()));
         }
         activities.push(ActivityKind { kind: a.kind.into_inner(), label: a.label });
     }
 
-    let mut commitments = Vec::new();
+    let mut commitments: Vec<Commitment> = Vec::new();
     let mut ids = HashSet::new();
-    let mut used_activities = HashSet::new();
     for c in raw.commitments {
         let (span, c) = (c.span(), c.into_inner());
         if !ids.insert(c.id.get_ref().clone()) {
-            at(
-                c.id.span(),
-                format!("commitment id {:?} is used twice: give each commitment its own id", c.id.get_ref()),
-            );
+            problems.at(c.id.span(), format!("commitment id {:?} is used twice: give each commitment its own id", c.id.get_ref()));
         }
-        if !kinds.contains(c.activity.get_ref()) {
-            at(
+        if !activities.iter().any(|a| a.kind == *c.activity.get_ref()) {
+            problems.at(
                 c.activity.span(),
                 format!(
                     "commitment {:?} names activity kind {:?}, which no [[activities]] entry defines",
@@ -171,8 +159,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
                     c.activity.get_ref()
                 ),
             );
-        } else if !used_activities.insert(c.activity.get_ref().clone()) {
-            at(
+        } else if commitments.iter().any(|d| d.activity == *c.activity.get_ref()) {
+            problems.at(
                 c.activity.span(),
                 format!(
                     "activity kind {:?} already counts toward another commitment; each kind may count toward one",
@@ -182,73 +170,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         }
         let party = Party::from_key(c.party.get_ref());
         if party.is_none() {
-            at(c.party.span(), unknown_party(c.party.get_ref()));
+            problems.at(c.party.span(), unknown_party(c.party.get_ref()));
         }
-        let target = match c.target_kind {
-            TargetKind::AtLeast => match &c.target {
-                Some(t) if *t.get_ref() > 0 && *t.get_ref() <= i64::from(u32::MAX) => {
-                    Some(Target::AtLeast { value: *t.get_ref() as u32 })
-                }
-                Some(t) => {
-                    at(
-                        t.span(),
-                        format!(
-                            "commitment {:?}: target must be a positive whole number, not {}",
-                            c.id.get_ref(),
-                            t.get_ref()
-                        ),
-                    );
-                    None
-                }
-                None => {
-                    at(
-                        span.clone(),
-                        format!("commitment {:?}: target_kind \"at_least\" needs `target = N`", c.id.get_ref()),
-                    );
-                    None
-                }
-            },
-            TargetKind::Increase => match &c.baseline {
-                Some(b) if *b.get_ref() >= 0 && *b.get_ref() < i64::from(u32::MAX) => {
-                    Some(Target::Increase { baseline: *b.get_ref() as u32, baseline_is_example: c.baseline_is_example })
-                }
-                Some(b) => {
-                    at(
-                        b.span(),
-                        format!("commitment {:?}: baseline must be 0 or more, not {}", c.id.get_ref(), b.get_ref()),
-                    );
-                    None
-                }
-                None => {
-                    at(
-                        span.clone(),
-                        format!("commitment {:?}: target_kind \"increase\" needs `baseline = N`", c.id.get_ref()),
-                    );
-                    None
-                }
-            },
-            TargetKind::Milestones => {
-                if c.milestones.is_empty() {
-                    at(
-                        span.clone(),
-                        format!(
-                            "commitment {:?} is a milestone commitment without milestones: add [[commitments.milestones]] entries",
-                            c.id.get_ref()
-                        ),
-                    );
-                    None
-                } else {
-                    Some(Target::Milestones {
-                        milestones: c
-                            .milestones
-                            .into_iter()
-                            .map(|m| Milestone { key: m.key, label: m.label })
-                            .collect(),
-                    })
-                }
-            }
-        };
-        if let (Some(party), Some(target)) = (party, target) {
+        if let (Some(party), Some(target)) = (party, target(&c, span, &mut problems)) {
             commitments.push(Commitment {
                 id: c.id.into_inner(),
                 party,
@@ -262,26 +186,79 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         }
     }
 
-    if !problems.is_empty() {
-        return Err(problems);
+    match (start, end, signed_on) {
+        (Some(start), Some(end), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            municipality: raw.municipality,
+            police_area: raw.police_area,
+            start,
+            end,
+            signed_on,
+            signed_place: raw.signed.place,
+            introduction: raw.introduction,
+            situation: raw.situation,
+            purpose: raw.purpose,
+            focus_areas: raw.focus_areas,
+            signatories,
+            activities,
+            commitments,
+        }),
+        _ => Err(problems.list),
     }
-    Ok(Pledge {
-        id: raw.id.into_inner(),
-        title: raw.title,
-        municipality: raw.municipality,
-        police_area: raw.police_area,
-        start,
-        end,
-        signed_on,
-        signed_place: raw.signed.place,
-        introduction: raw.introduction,
-        situation: raw.situation,
-        purpose: raw.purpose,
-        focus_areas: raw.focus_areas,
-        signatories,
-        activities,
-        commitments,
-    })
+}
+
+/// The commitment's target, or a problem (at the commitment's table when a key is missing).
+fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Option<Target> {
+    let id = c.id.get_ref();
+    match c.target_kind {
+        TargetKind::AtLeast => {
+            let Some(t) = &c.target else {
+                problems.at(span, format!("commitment {id:?}: target_kind \"at_least\" needs `target = N`"));
+                return None;
+            };
+            match u32::try_from(*t.get_ref()) {
+                Ok(value) if value > 0 => Some(Target::AtLeast { value }),
+                _ => {
+                    problems.at(t.span(), format!("commitment {id:?}: target must be a positive whole number, not {}", t.get_ref()));
+                    None
+                }
+            }
+        }
+        TargetKind::Increase => {
+            let Some(b) = &c.baseline else {
+                problems.at(span, format!("commitment {id:?}: target_kind \"increase\" needs `baseline = N`"));
+                return None;
+            };
+            match u32::try_from(*b.get_ref()) {
+                Ok(baseline) if baseline < u32::MAX => {
+                    Some(Target::Increase { baseline, baseline_is_example: c.baseline_is_example })
+                }
+                _ => {
+                    problems.at(b.span(), format!("commitment {id:?}: baseline must be 0 or more, not {}", b.get_ref()));
+                    None
+                }
+            }
+        }
+        TargetKind::Milestones if c.milestones.is_empty() => {
+            problems.at(
+                span,
+                format!("commitment {id:?} is a milestone commitment without milestones: add [[commitments.milestones]] entries"),
+            );
+            None
+        }
+        TargetKind::Milestones => Some(Target::Milestones {
+            milestones: c.milestones.iter().map(|m| Milestone { key: m.key.clone(), label: m.label.clone() }).collect(),
+        }),
+    }
+}
+
+fn date(value: &Spanned<toml::value::Datetime>, what: &str, problems: &mut Problems) -> Option<NaiveDate> {
+    let date = toml_date(value.get_ref());
+    if date.is_none() {
+        problems.at(value.span(), format!("{what} must be a date like 2021-01-01"));
+    }
+    date
 }
 
 fn unknown_party(text: &str) -> String {

@@ -1,4 +1,4 @@
-//! The accepted records as a polars DataFrame, and the lazy queries that sum them.
+//! The accepted records as a polars `DataFrame`, and the lazy queries that sum them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

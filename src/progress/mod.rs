@@ -1,7 +1,7 @@
 //! Progress toward every commitment (SPEC §3): achieved, expected by now, forecast, status, and breakdowns per
 //! month, place and party, each figure with the ids of the records it sums.
 //!
-//! Pure: the records come in as a polars DataFrame ([`frame`]), the sums are one lazy query per breakdown, and the
+//! Pure: the records come in as a polars `DataFrame` ([`frame`]), the sums are one lazy query per breakdown, and the
 //! status rules ([`status`]) are plain functions with exact integer comparisons, so that "exactly on target" and
 //! "exactly 0.8 of expected" fall on the side the SPEC says.
 

@@ -96,12 +96,7 @@ pub async fn read(api: &ApiConfig, sink: &mut dyn FnMut(RawRecord)) -> Result<us
 }
 
 fn check_scheme(url: &Url) -> Result<(), String> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = url.host().is_some_and(|h| crate::config::is_loopback_host(&h));
     match url.scheme() {
         "https" => Ok(()),
         "http" if loopback => Ok(()),
