@@ -211,7 +211,13 @@ impl<'a> Validator<'a> {
         self.out.rows += 1;
         match self.check(&record.fields) {
             Err(reason) => {
-                self.out.rejected.push(Rejected { row, id: record.fields.id, locator: record.locator, reason, raw: record.raw });
+                self.out.rejected.push(Rejected {
+                    row,
+                    id: record.fields.id,
+                    locator: record.locator,
+                    reason,
+                    raw: record.raw,
+                });
             }
             Ok(valid) => self.dedupe(Accepted {
                 row,
@@ -279,12 +285,17 @@ impl<'a> Validator<'a> {
         if let Some((field, _)) = required.into_iter().find(|(_, v)| v.is_none()) {
             return Err(Reason::MissingField { field });
         }
-        let (date_text, party_text, activity) = (f.date.as_deref().unwrap_or_default(), f.party.as_deref().unwrap_or_default(), f.activity.as_deref().unwrap_or_default());
+        let (date_text, party_text, activity) = (
+            f.date.as_deref().unwrap_or_default(),
+            f.party.as_deref().unwrap_or_default(),
+            f.activity.as_deref().unwrap_or_default(),
+        );
         let date = parse_date(date_text).ok_or_else(|| Reason::UnparsableDate { value: date_text.to_string() })?;
         if !self.pledge.contains(date) {
             return Err(Reason::DateOutsidePeriod { date });
         }
-        let party = Party::from_key(party_text).ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
+        let party =
+            Party::from_key(party_text).ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
         let index = self
             .pledge
             .commitments
@@ -293,7 +304,11 @@ impl<'a> Validator<'a> {
             .ok_or_else(|| Reason::UnknownActivity { value: activity.to_string() })?;
         let commitment = &self.pledge.commitments[index];
         if commitment.party != party {
-            return Err(Reason::PartyMismatch { activity: activity.to_string(), expected: commitment.party, found: party });
+            return Err(Reason::PartyMismatch {
+                activity: activity.to_string(),
+                expected: commitment.party,
+                found: party,
+            });
         }
         let count = match &f.count {
             None => 1,
@@ -311,7 +326,9 @@ impl<'a> Validator<'a> {
             Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() })?)
         };
         let milestone = match (&commitment.target, &f.milestone) {
-            (Target::Milestones { milestones }, Some(m)) if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) => {
+            (Target::Milestones { milestones }, Some(m))
+                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) =>
+            {
                 Some(m.to_lowercase())
             }
             (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {

@@ -169,9 +169,7 @@ fn smtp_url_without_tls_to_a_remote_host() {
 
     // The same rule for the environment variable, which names itself as the place.
     let f = Fixture::new();
-    let env = Env {
-        smtp_url: Some("smtp://mail.example.se".into()),
-    };
+    let env = Env { smtp_url: Some("smtp://mail.example.se".into()) };
     let p = problems_with(&f, &env);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].file.to_str(), Some("environment LOFTE_SMTP_URL"));
@@ -180,7 +178,8 @@ fn smtp_url_without_tls_to_a_remote_host() {
 
 #[test]
 fn smtp_urls_with_tls_or_to_loopback_are_accepted() {
-    for url in ["smtps://lofte@mail.example.se:465", "smtp://mail.example.se:587?tls=required", "smtp://127.0.0.1:2525"] {
+    for url in ["smtps://lofte@mail.example.se:465", "smtp://mail.example.se:587?tls=required", "smtp://127.0.0.1:2525"]
+    {
         let f = Fixture::new();
         let env = Env { smtp_url: Some(url.into()) };
         let config = Config::load(&f.config(), &env).unwrap_or_else(|p| panic!("{url}: {p:?}"));
@@ -191,9 +190,7 @@ fn smtp_urls_with_tls_or_to_loopback_are_accepted() {
 #[test]
 fn a_password_in_the_smtp_url_is_refused() {
     let f = Fixture::new();
-    let env = Env {
-        smtp_url: Some("smtps://lofte:hemligt-losen@mail.example.se:465".into()),
-    };
+    let env = Env { smtp_url: Some("smtps://lofte:hemligt-losen@mail.example.se:465".into()) };
     let p = problems_with(&f, &env);
     assert!(p[0].message.contains("set LOFTE_SMTP_PASSWORD instead"), "{}", p[0]);
     assert!(!p[0].to_string().contains("hemligt-losen"), "the message must not repeat the secret");

@@ -79,10 +79,7 @@ pub(super) fn from_text(
         },
         smtp: SmtpConfig { url: smtp_url, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
         schedule,
-        freshness: Freshness {
-            max_age_days: raw.freshness.max_age_days,
-            refuse_publish: raw.freshness.refuse_publish,
-        },
+        freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
         warnings,
     })
 }
@@ -164,7 +161,8 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> ScheduleConfig {
     let timezone = match &raw.timezone {
         None => chrono_tz::Europe::Stockholm,
         Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
-            problems.at(tz.span(), format!("time zone {:?} is not known: write e.g. \"Europe/Stockholm\"", tz.get_ref()));
+            problems
+                .at(tz.span(), format!("time zone {:?} is not known: write e.g. \"Europe/Stockholm\"", tz.get_ref()));
             chrono_tz::Europe::Stockholm
         }),
     };

@@ -148,7 +148,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
     for c in raw.commitments {
         let (span, c) = (c.span(), c.into_inner());
         if !ids.insert(c.id.get_ref().clone()) {
-            problems.at(c.id.span(), format!("commitment id {:?} is used twice: give each commitment its own id", c.id.get_ref()));
+            problems.at(
+                c.id.span(),
+                format!("commitment id {:?} is used twice: give each commitment its own id", c.id.get_ref()),
+            );
         }
         if !activities.iter().any(|a| a.kind == *c.activity.get_ref()) {
             problems.at(
@@ -220,7 +223,10 @@ fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Opt
             match u32::try_from(*t.get_ref()) {
                 Ok(value) if value > 0 => Some(Target::AtLeast { value }),
                 _ => {
-                    problems.at(t.span(), format!("commitment {id:?}: target must be a positive whole number, not {}", t.get_ref()));
+                    problems.at(
+                        t.span(),
+                        format!("commitment {id:?}: target must be a positive whole number, not {}", t.get_ref()),
+                    );
                     None
                 }
             }
@@ -235,7 +241,8 @@ fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Opt
                     Some(Target::Increase { baseline, baseline_is_example: c.baseline_is_example })
                 }
                 _ => {
-                    problems.at(b.span(), format!("commitment {id:?}: baseline must be 0 or more, not {}", b.get_ref()));
+                    problems
+                        .at(b.span(), format!("commitment {id:?}: baseline must be 0 or more, not {}", b.get_ref()));
                     None
                 }
             }

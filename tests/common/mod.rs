@@ -72,8 +72,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// 1-based number of the line holding `needle` (which must be there exactly once).
 pub fn line_of(text: &str, needle: &str) -> usize {
-    let hits: Vec<usize> =
-        text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
+    let hits: Vec<usize> = text.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
     assert_eq!(hits.len(), 1, "{needle:?} must be on exactly one line");
     hits[0]
 }

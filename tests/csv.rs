@@ -1,0 +1,146 @@
+//! The CSV source against files as people really export them.
+
+mod common;
+
+use std::sync::Arc;
+
+use lofte::source::csv::{read_bytes, read_glob};
+use lofte::source::{Position, RawRecord, SourceError};
+
+fn read(bytes: &[u8]) -> Result<Vec<RawRecord>, String> {
+    let mut rows = Vec::new();
+    read_bytes(&Arc::from("test"), &Arc::from("test.csv"), bytes, &mut |r| rows.push(r))?;
+    Ok(rows)
+}
+
+fn line(r: &RawRecord) -> u64 {
+    match r.locator.position {
+        Position::Line(n) => n,
+        Position::Index(_) => panic!("a CSV row has a line"),
+    }
+}
+
+#[test]
+fn comma_and_lf_without_bom() {
+    let rows = read(b"id,date,party,activity,location\n1,2021-03-01,polisen,hastighetskontroll,Varvsgatan\n").unwrap();
+    assert_eq!(rows.len(), 1);
+    let f = &rows[0].fields;
+    assert_eq!(f.id.as_deref(), Some("1"));
+    assert_eq!(f.date.as_deref(), Some("2021-03-01"));
+    assert_eq!(f.location.as_deref(), Some("Varvsgatan"));
+    assert_eq!(f.count, None);
+    assert_eq!(line(&rows[0]), 2);
+}
+
+#[test]
+fn semicolon_crlf_with_bom_as_excel_writes_it() {
+    let rows = read(
+        "\u{feff}ID;Datum;Part;Aktivitet;Plats;Antal\r\n7;2021-04-01;Polisen;fotpatrull_skola;Rödsleskolan;2\r\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 1);
+    let f = &rows[0].fields;
+    assert_eq!(f.id.as_deref(), Some("7"));
+    assert_eq!(f.party.as_deref(), Some("Polisen"));
+    assert_eq!(f.location.as_deref(), Some("Rödsleskolan"));
+    assert_eq!(f.count.as_deref(), Some("2"));
+}
+
+#[test]
+fn windows_1252_from_swedish_excel_keeps_the_letters() {
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252
+        .encode("id;date;party;activity;location\r\n1;2021-04-01;polisen;fotpatrull_skola;Rödsleskolan\r\n");
+    assert!(std::str::from_utf8(&bytes).is_err(), "the test input must not be UTF-8");
+    let rows = read(&bytes).unwrap();
+    assert_eq!(rows[0].fields.location.as_deref(), Some("Rödsleskolan"));
+}
+
+#[test]
+fn quoted_fields_hold_delimiters_and_newlines_and_lines_stay_right() {
+    let text = "id;date;party;activity;note\n1;2021-01-05;polisen;hastighetskontroll;\"Kalmarvägen; 50-sträckan\nandra raden\"\n2;2021-01-06;polisen;hastighetskontroll;\"sa \"\"hej\"\"\"\n";
+    let rows = read(text.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].fields.note.as_deref(), Some("Kalmarvägen; 50-sträckan\nandra raden"));
+    assert_eq!(rows[1].fields.note.as_deref(), Some("sa \"hej\""));
+    assert_eq!(line(&rows[0]), 2);
+    assert_eq!(line(&rows[1]), 4, "the second record starts on line 4, after the two-line note");
+}
+
+#[test]
+fn headers_in_any_case_and_order_and_extra_columns_are_ignored() {
+    let rows =
+        read(b"Extra,ACTIVITY,Party,Date,Id,Milestone,Count\nx,lupp_enkat,kommunen,2021-03-16,L1,ak8,1\n").unwrap();
+    let f = &rows[0].fields;
+    assert_eq!(
+        (f.id.as_deref(), f.activity.as_deref(), f.milestone.as_deref(), f.count.as_deref()),
+        (Some("L1"), Some("lupp_enkat"), Some("ak8"), Some("1"))
+    );
+}
+
+#[test]
+fn a_missing_required_column_names_it() {
+    let err = read(b"id,date,activity\n1,2021-01-01,hastighetskontroll\n").unwrap_err();
+    assert!(err.contains("lacks the column(s) party"), "{err}");
+    assert!(err.contains("found: id, date, activity"), "{err}");
+}
+
+#[test]
+fn empty_file_is_an_error_and_header_only_is_no_rows() {
+    assert!(read(b"").unwrap_err().contains("the file is empty"));
+    assert!(read(b"\r\n  \n").unwrap_err().contains("the file is empty"));
+    assert_eq!(read(b"id;date;party;activity\r\n").unwrap().len(), 0);
+}
+
+#[test]
+fn binary_garbage_and_unknown_encodings_are_refused() {
+    let garbage: Vec<u8> = (0u8..=255).cycle().take(4096).collect();
+    let err = read(&garbage).unwrap_err();
+    assert!(err.contains("neither UTF-8 nor Windows-1252") || err.contains("control characters"), "{err}");
+    let err = read(b"id;date;party;activity\n1;2021-01-01;polisen;x\x81y\n").unwrap_err();
+    assert!(err.contains("neither UTF-8 nor Windows-1252"), "{err}");
+    let err = read(b"id;date;party;activity\n1;2021-01-01;polisen;\x00\x01\x02\n").unwrap_err();
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn rows_with_too_few_fields_still_arrive() {
+    let rows = read(b"id,date,party,activity\n1,2021-01-01\n").unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].fields.party, None);
+    assert_eq!(rows[0].raw, "1,2021-01-01");
+}
+
+#[test]
+fn a_glob_reads_every_file_in_path_order_and_no_match_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("b.csv"), "id,date,party,activity\nb1,2021-01-01,polisen,x\n").unwrap();
+    std::fs::write(
+        dir.path().join("a.csv"),
+        "id;date;party;activity\na1;2021-01-01;polisen;x\na2;2021-01-02;polisen;x\n",
+    )
+    .unwrap();
+    let mut rows = Vec::new();
+    let pattern = format!("{}/*.csv", dir.path().display());
+    let files = read_glob("s", &pattern, &mut |r| rows.push(r)).unwrap();
+    assert_eq!(files.len(), 2);
+    let ids: Vec<_> = rows.iter().map(|r| r.fields.id.clone().unwrap()).collect();
+    assert_eq!(ids, ["a1", "a2", "b1"]);
+    assert!(rows[2].locator.origin.ends_with("b.csv"));
+
+    let missing = format!("{}/*.txt", dir.path().display());
+    match read_glob("s", &missing, &mut |_| {}) {
+        Err(e @ SourceError::NoFiles { .. }) => assert!(e.to_string().contains("no file matches"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_ten_megabyte_line_is_read_not_a_crash() {
+    let mut text = String::from("id,date,party,activity,note\n1,2021-01-01,polisen,hastighetskontroll,");
+    text.push_str(&"x".repeat(10 * 1024 * 1024));
+    text.push('\n');
+    let rows = read(text.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].fields.note.as_ref().map(String::len), Some(10 * 1024 * 1024));
+}
