@@ -143,9 +143,39 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         activities.push(ActivityKind { kind: a.kind.into_inner(), label: a.label });
     }
 
+    let commitments = commitments(raw.commitments, &activities, &mut problems);
+
+    match (start, end, signed_on) {
+        (Some(start), Some(end), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
+            id: raw.id.into_inner(),
+            title: raw.title,
+            municipality: raw.municipality,
+            police_area: raw.police_area,
+            start,
+            end,
+            signed_on,
+            signed_place: raw.signed.place,
+            introduction: raw.introduction,
+            situation: raw.situation,
+            purpose: raw.purpose,
+            focus_areas: raw.focus_areas,
+            signatories,
+            activities,
+            commitments,
+        }),
+        _ => Err(problems.list),
+    }
+}
+
+/// The commitments, each checked against the activity kinds and the others.
+fn commitments(
+    raw: Vec<Spanned<RawCommitment>>,
+    activities: &[ActivityKind],
+    problems: &mut Problems,
+) -> Vec<Commitment> {
     let mut commitments: Vec<Commitment> = Vec::new();
     let mut ids = HashSet::new();
-    for c in raw.commitments {
+    for c in raw {
         let (span, c) = (c.span(), c.into_inner());
         if !ids.insert(c.id.get_ref().clone()) {
             problems.at(
@@ -175,7 +205,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         if party.is_none() {
             problems.at(c.party.span(), unknown_party(c.party.get_ref()));
         }
-        if let (Some(party), Some(target)) = (party, target(&c, span, &mut problems)) {
+        if let (Some(party), Some(target)) = (party, target(&c, span, problems)) {
             commitments.push(Commitment {
                 id: c.id.into_inner(),
                 party,
@@ -188,27 +218,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
             });
         }
     }
-
-    match (start, end, signed_on) {
-        (Some(start), Some(end), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
-            id: raw.id.into_inner(),
-            title: raw.title,
-            municipality: raw.municipality,
-            police_area: raw.police_area,
-            start,
-            end,
-            signed_on,
-            signed_place: raw.signed.place,
-            introduction: raw.introduction,
-            situation: raw.situation,
-            purpose: raw.purpose,
-            focus_areas: raw.focus_areas,
-            signatories,
-            activities,
-            commitments,
-        }),
-        _ => Err(problems.list),
-    }
+    commitments
 }
 
 /// The commitment's target, or a problem (at the commitment's table when a key is missing).
