@@ -13,10 +13,21 @@ use crate::pipeline::{self, PipelineError, RecordsOverride};
 use crate::problem::Problem;
 use crate::progress::json;
 
+/// One example per command, shown under `lofte --help`.
+const EXAMPLES: &str = "\
+Examples:
+  lofte check                                        validate config, pledges and sources
+  lofte report --period 2021-H1 --format json --out -   results.json for the first half of 2021
+  lofte publish --period 2021-H1 --dry-run           build, archive and write mail to the outbox
+  lofte daemon                                       publish on the configured schedule
+  lofte archive verify                               re-check every archived file's SHA-256
+  lofte deliver --retry                              retry pending deliveries
+  lofte status                                       last runs, next runs, pending deliveries";
+
 /// lofte: follow-up of medborgarlöften. Reads activity records, measures progress toward every commitment,
 /// and publishes the follow-up report.
 #[derive(Debug, Parser)]
-#[command(name = "lofte", version, about, long_about = None, propagate_version = true)]
+#[command(name = "lofte", version, about, long_about = None, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
     /// Settings file.
     #[arg(long, global = true, default_value = "config/lofte.toml", value_name = "PATH")]

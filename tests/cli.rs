@@ -1,0 +1,89 @@
+//! The command line as a user meets it: help, exit codes, freshness warnings.
+
+mod common;
+
+use common::{lofte_in, root, stderr, stdout, Fixture};
+
+#[test]
+fn help_lists_every_command_with_an_example() {
+    let out = lofte_in(&root(), &["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for command in ["check", "report", "publish", "daemon", "archive", "deliver", "status"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(command)), "{command} missing from\n{text}");
+        assert!(text.contains(&format!("  lofte {command}")), "no example for {command} in\n{text}");
+    }
+    for option in ["--config", "--records", "--archive-dir", "--state-dir", "--verbose", "--quiet", "--log-format"] {
+        assert!(text.contains(option), "{option} missing");
+    }
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let out = lofte_in(&root(), &["report"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--period"), "{}", stderr(&out));
+    let out = lofte_in(&root(), &["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_config_file_exits_2_and_says_how_to_give_another() {
+    let out = lofte_in(&root(), &["--config", "nowhere/lofte.toml", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("nowhere/lofte.toml: cannot read the configuration file"), "{err}");
+    assert!(err.contains("--config PATH"), "{err}");
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_1() {
+    let f = Fixture::new();
+    let out = f.lofte(&["daemon"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`lofte daemon` is not implemented yet"));
+}
+
+#[test]
+fn stale_records_give_a_warning_naming_the_newest_date() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.path("old.csv"),
+        "id,date,party,activity,location\n1,2021-03-01,polisen,hastighetskontroll,Fårbo\n",
+    )
+    .unwrap();
+    let out =
+        f.lofte(&["--records", "old.csv", "report", "--period", "2021-H1", "--format", "json", "--out", "r.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the newest record is from 2021-03-01, 121 days before 2021-06-30"), "{err}");
+    assert!(err.contains("freshness.max_age_days = 45"), "{err}");
+
+    // Fresh data: no warning.
+    let out = f.lofte(&["report", "--period", "2021-H1", "--format", "json", "--out", "r.json"]);
+    assert!(!stderr(&out).contains("newest record"), "{}", stderr(&out));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let f = Fixture::new();
+    let out = f.lofte(&[
+        "-v",
+        "--log-format",
+        "json",
+        "report",
+        "--period",
+        "2021-H1",
+        "--format",
+        "json",
+        "--out",
+        "r.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(!err.is_empty());
+    for line in err.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v.get("level").is_some());
+    }
+}
