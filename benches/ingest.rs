@@ -36,12 +36,22 @@ fn main() {
     let started = Instant::now();
     let follow_up = runtime.block_on(pipeline::follow_up(&config, "2021", None, &records, &[])).expect("pipeline");
     let elapsed = started.elapsed();
+    let peak = peak_rss_mb();
+    let (accepted, rejected, duplicates) =
+        (follow_up.validated.accepted.len(), follow_up.validated.rejected.len(), follow_up.validated.duplicates);
+    drop(follow_up);
+    // The stages apart, to see where the time goes.
+    let pledge = &config.pledges[0];
+    let t = Instant::now();
+    let validated = runtime.block_on(pipeline::ingest(&config, pledge, &records)).expect("ingest");
+    let ingest = t.elapsed();
+    let t = Instant::now();
+    let period = lofte::period::Period::parse("2021").expect("period");
+    lofte::progress::compute(pledge, &period, &validated, &[]).expect("progress");
+    println!("  of which read+validate {:.2} s, aggregate {:.2} s", ingest.as_secs_f64(), t.elapsed().as_secs_f64());
     println!(
         "ingest+aggregate: {n} records ({size_mb:.0} MB CSV): {:.2} s wall, peak RSS {:.0} MB (before: {rss_before:.0} MB); accepted {}, rejected {}, duplicates {}",
         elapsed.as_secs_f64(),
-        peak_rss_mb(),
-        follow_up.validated.accepted.len(),
-        follow_up.validated.rejected.len(),
-        follow_up.validated.duplicates,
+        peak, accepted, rejected, duplicates
     );
 }

@@ -34,6 +34,9 @@ pub enum PipelineError {
     /// Progress could not be computed.
     #[error(transparent)]
     Progress(#[from] ProgressError),
+    /// A stage panicked (a bug); the message is the panic's.
+    #[error("the progress computation crashed: {0}")]
+    Crashed(String),
     /// The newest record is too old and the config says to refuse.
     #[error("{0}; refusing to publish (freshness.refuse_publish = true): load newer records or use --force")]
     Stale(String),
@@ -139,12 +142,30 @@ pub async fn follow_up(
         .into());
     }
     let validated = ingest(config, &pledge, records).await?;
-    let progress = progress::compute(&pledge, &period, &validated, publications)?;
+    // polars blocks its calling thread (and panics on a current-thread runtime's worker): give it its own.
+    let (pledge, period, validated, progress) = {
+        let publications = publications.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let progress = progress::compute(&pledge, &period, &validated, &publications);
+            (pledge, period, validated, progress)
+        })
+        .await
+        .map_err(|e| PipelineError::Crashed(e.to_string()))?
+    };
+    let progress = progress?;
     let stale = staleness(config, &validated, period.as_of);
     if let Some(s) = &stale {
         warn!(document = %pledge.id, period = %period.name, "{s}");
     }
     Ok(FollowUp { pledge, period, validated, progress, stale })
+}
+
+/// The freshness rule as `publish` applies it: an error when the records are stale and the config says to refuse.
+pub fn require_fresh(config: &Config, follow_up: &FollowUp) -> Result<(), PipelineError> {
+    match &follow_up.stale {
+        Some(message) if config.freshness.refuse_publish => Err(PipelineError::Stale(message.clone())),
+        _ => Ok(()),
+    }
 }
 
 /// The freshness rule: a message when the newest record on or before `as_of` is older than the configured days.

@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::hash::BuildHasher;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveTime};
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde::Serialize;
 
 use crate::pledge::{Party, Pledge, Target};
@@ -191,9 +192,23 @@ pub struct Validator<'a> {
     pledge: &'a Pledge,
     /// Folded place name → place name, per commitment.
     places: Vec<HashMap<String, String>>,
-    /// (source, id) → index in `out.accepted`, or `None` once the id is in conflict.
-    seen: HashMap<(Arc<str>, String), Option<usize>>,
+    /// One entry per (source, id) accepted so far, found by hashing the pair; the key itself lives in
+    /// `out.accepted`, so a million ids are not stored twice.
+    seen: HashTable<Seen>,
+    hasher: DefaultHashBuilder,
+    /// How many ids are in conflict (their first row still sits in `out.accepted` until `finish`).
+    conflicts: usize,
     out: Validated,
+}
+
+/// The first accepted row of an id, and whether a later row contradicted it.
+struct Seen {
+    index: usize,
+    conflict: bool,
+}
+
+fn key(record: &Accepted) -> (&str, &str) {
+    (&record.locator.source, &record.id)
 }
 
 impl<'a> Validator<'a> {
@@ -202,7 +217,14 @@ impl<'a> Validator<'a> {
     pub fn new(pledge: &'a Pledge) -> Self {
         let places =
             pledge.commitments.iter().map(|c| c.places.iter().map(|p| (fold(p), p.clone())).collect()).collect();
-        Validator { pledge, places, seen: HashMap::new(), out: Validated::default() }
+        Validator {
+            pledge,
+            places,
+            seen: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+            conflicts: 0,
+            out: Validated::default(),
+        }
     }
 
     /// Validates one record.
@@ -236,17 +258,24 @@ impl<'a> Validator<'a> {
     }
 
     fn dedupe(&mut self, accepted: Accepted) {
-        let key = (accepted.locator.source.clone(), accepted.id.clone());
-        match self.seen.get(&key) {
+        let Validator { seen, hasher, out, conflicts, .. } = self;
+        let hash = hasher.hash_one(key(&accepted));
+        let earlier = &out.accepted;
+        match seen.find_mut(hash, |s| key(&earlier[s.index]) == key(&accepted)) {
             None => {
-                self.seen.insert(key, Some(self.out.accepted.len()));
-                self.out.accepted.push(accepted);
+                seen.insert_unique(hash, Seen { index: earlier.len(), conflict: false }, |s| {
+                    hasher.hash_one(key(&earlier[s.index]))
+                });
+                out.accepted.push(accepted);
             }
-            Some(Some(first)) if self.out.accepted[*first].same_content(&accepted) => self.out.duplicates += 1,
-            Some(_) => {
+            Some(s) if !s.conflict && earlier[s.index].same_content(&accepted) => out.duplicates += 1,
+            Some(s) => {
                 // A conflict: this row is out, and so is the first one (moved out in `finish`).
-                self.seen.insert(key, None);
-                self.out.rejected.push(Rejected {
+                if !s.conflict {
+                    s.conflict = true;
+                    *conflicts += 1;
+                }
+                out.rejected.push(Rejected {
                     row: accepted.row,
                     locator: accepted.locator,
                     reason: Reason::ConflictingDuplicate { id: accepted.id.clone() },
@@ -260,22 +289,27 @@ impl<'a> Validator<'a> {
     /// The outcome, once every source has been read.
     #[must_use]
     pub fn finish(mut self) -> Validated {
-        let accepted = std::mem::take(&mut self.out.accepted);
-        for record in accepted {
-            let key = (record.locator.source.clone(), record.id.clone());
-            if matches!(self.seen.get(&key), Some(None)) {
-                self.out.rejected.push(Rejected {
-                    row: record.row,
-                    locator: record.locator,
-                    reason: Reason::ConflictingDuplicate { id: record.id.clone() },
-                    id: Some(record.id),
-                    raw: record.raw,
-                });
-            } else {
-                self.out.accepted.push(record);
+        if self.conflicts > 0 {
+            let mut out_of_order = vec![false; self.out.accepted.len()];
+            for s in self.seen.iter().filter(|s| s.conflict) {
+                out_of_order[s.index] = true;
             }
+            let accepted = std::mem::take(&mut self.out.accepted);
+            for (record, conflicted) in accepted.into_iter().zip(out_of_order) {
+                if conflicted {
+                    self.out.rejected.push(Rejected {
+                        row: record.row,
+                        locator: record.locator,
+                        reason: Reason::ConflictingDuplicate { id: record.id.clone() },
+                        id: Some(record.id),
+                        raw: record.raw,
+                    });
+                } else {
+                    self.out.accepted.push(record);
+                }
+            }
+            self.out.rejected.sort_by_key(|r| r.row);
         }
-        self.out.rejected.sort_by_key(|r| r.row);
         self.out
     }
 
@@ -354,13 +388,20 @@ struct Valid {
 #[must_use]
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return (text.len() == 10).then_some(d);
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let b = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
+        return None;
     }
-    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|dt| dt.date())
+    let date = NaiveDate::from_ymd_opt(date[..4].parse().ok()?, date[5..7].parse().ok()?, date[8..].parse().ok()?)?;
+    if rest.is_empty() {
+        return Some(date);
+    }
+    let time = rest.strip_prefix([' ', 'T'])?;
+    let valid_time =
+        NaiveTime::parse_from_str(time, "%H:%M:%S").is_ok() || NaiveTime::parse_from_str(time, "%H:%M").is_ok();
+    valid_time.then_some(date)
 }
 
 /// Validates every record of an in-memory list (the sources stream instead).

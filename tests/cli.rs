@@ -87,3 +87,30 @@ fn json_logs_are_one_object_per_line() {
         assert!(v.get("level").is_some());
     }
 }
+
+#[tokio::test]
+async fn stale_records_refuse_publishing_when_configured() {
+    use lofte::config::{Config, Env};
+    use lofte::pipeline::{follow_up, require_fresh, PipelineError, RecordsOverride};
+    let f = Fixture::new();
+    std::fs::write(
+        f.path("old.csv"),
+        "id,date,party,activity,location\n1,2021-03-01,polisen,hastighetskontroll,Fårbo\n",
+    )
+    .unwrap();
+    let records = RecordsOverride(vec![f.path("old.csv")]);
+
+    let config = Config::load(&f.config(), &Env::default()).unwrap();
+    let warned = follow_up(&config, "2021-H1", None, &records, &[]).await.unwrap();
+    assert!(warned.stale.is_some());
+    require_fresh(&config, &warned).expect("only a warning while refuse_publish = false");
+
+    f.edit("config/lofte.toml", "refuse_publish = false", "refuse_publish = true");
+    let config = Config::load(&f.config(), &Env::default()).unwrap();
+    let stale = follow_up(&config, "2021-H1", None, &records, &[]).await.unwrap();
+    let err = require_fresh(&config, &stale).unwrap_err();
+    assert!(matches!(err, PipelineError::Stale(_)));
+    assert_eq!(err.exit_code(), 1);
+    assert!(err.to_string().contains("the newest record is from 2021-03-01"), "{err}");
+    assert!(err.to_string().contains("refusing to publish"), "{err}");
+}

@@ -144,3 +144,41 @@ fn a_ten_megabyte_line_is_read_not_a_crash() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].fields.note.as_ref().map(String::len), Some(10 * 1024 * 1024));
 }
+
+/// The same six records exported in every dialect of the SPEC must give the same accepted set.
+#[test]
+fn every_dialect_fixture_gives_the_same_accepted_records() {
+    let pledge = lofte::config::Config::load(&common::root().join("config/lofte.toml"), &lofte::config::Env::default())
+        .unwrap()
+        .pledges
+        .remove(0);
+    let dir = common::root().join("tests/fixtures/dialects");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 6);
+    let mut first: Option<(std::path::PathBuf, Vec<String>)> = None;
+    for file in files {
+        let mut rows = Vec::new();
+        lofte::source::csv::read_file(&Arc::from("fixture"), &file, &mut |r| rows.push(r)).unwrap();
+        let v = lofte::validate::validate_all(&pledge, rows);
+        assert_eq!((v.accepted.len(), v.rejected.len()), (6, 0), "{}: {:?}", file.display(), v.rejected);
+        let accepted: Vec<String> = v
+            .accepted
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} {} {} {:?} {} {:?} {:?}",
+                    a.id, a.date, a.party, a.commitment, a.location, a.count, a.milestone, a.note
+                )
+            })
+            .collect();
+        assert!(accepted[1].contains("Some(\"Rödsleskolan\")"), "{}: {}", file.display(), accepted[1]);
+        assert!(accepted[1].contains("Some(\"Lugnt\\nbra samtal\")"), "{}: {}", file.display(), accepted[1]);
+        match &first {
+            None => first = Some((file, accepted)),
+            Some((first_file, expected)) => {
+                assert_eq!(&accepted, expected, "{} differs from {}", file.display(), first_file.display());
+            }
+        }
+    }
+}

@@ -35,11 +35,8 @@ impl Party {
     /// Parses a party key, ignoring case and surrounding space.
     #[must_use]
     pub fn from_key(text: &str) -> Option<Party> {
-        match text.trim().to_lowercase().as_str() {
-            "polisen" => Some(Party::Polisen),
-            "kommunen" => Some(Party::Kommunen),
-            _ => None,
-        }
+        let text = text.trim();
+        [Party::Polisen, Party::Kommunen].into_iter().find(|p| text.eq_ignore_ascii_case(p.key()))
     }
 }
 

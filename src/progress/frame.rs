@@ -98,7 +98,8 @@ pub struct Sums {
 /// Sums the records frame up to and including `as_of`, per commitment, month, place and milestone.
 pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
     let counted = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
-    let sum_and_ids = || [col(COUNT).sum().alias(COUNT), col(ID).sort(SortOptions::default()).alias(ID)];
+    // Ids stay in input order (the order of the files and rows), which is stable from run to run.
+    let sum_and_ids = || [col(COUNT).sum().alias(COUNT), col(ID).alias(ID)];
 
     let totals = counted.clone().group_by([col(COMMITMENT)]).agg(sum_and_ids()).collect()?;
     let months = counted.clone().group_by([col(COMMITMENT), col(MONTH)]).agg(sum_and_ids()).collect()?;

@@ -59,7 +59,7 @@ pub fn read_bytes(
                 sink(RawRecord {
                     locator: Locator { source: source.clone(), origin: origin.clone(), position: Position::Line(line) },
                     fields: columns.fields(&record),
-                    raw: record.iter().collect::<Vec<_>>().join(&separator),
+                    raw: join(&record, &separator),
                 });
             }
             Err(e) => {
@@ -69,6 +69,18 @@ pub fn read_bytes(
         }
     }
     Ok(())
+}
+
+/// The row as it was, fields joined by the file's delimiter.
+fn join(record: &::csv::StringRecord, separator: &str) -> String {
+    let mut raw = String::with_capacity(record.as_slice().len() + record.len());
+    for (i, field) in record.iter().enumerate() {
+        if i > 0 {
+            raw.push_str(separator);
+        }
+        raw.push_str(field);
+    }
+    raw
 }
 
 /// UTF-8 (BOM stripped) when the bytes are valid UTF-8, else Windows-1252. Bytes that are neither (control
