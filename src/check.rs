@@ -22,7 +22,8 @@ const EXAMPLES_PER_REASON: usize = 3;
 pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
     let config = cli.load_config()?;
     let mut out = describe(&config, records);
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut problems: Vec<Problem> =
+        crate::report::templates::problems().into_iter().map(|p| Problem::whole("templates", p)).collect();
     for pledge in &config.pledges {
         match pipeline::ingest(&config, pledge, records).await {
             Ok(validated) => out.push_str(&data_quality(pledge, &validated)),

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, Env};
@@ -12,6 +12,8 @@ use crate::logging::LogFormat;
 use crate::pipeline::{self, PipelineError, RecordsOverride};
 use crate::problem::Problem;
 use crate::progress::json;
+use crate::report::templates::Texts;
+use crate::report::ReportInput;
 
 /// One example per command, shown under `lofte --help`.
 const EXAMPLES: &str = "\
@@ -114,6 +116,16 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Pdf)]
     pub format: Format,
+    /// Generation time printed in the report (RFC 3339, e.g. 2021-07-01T09:00:00Z); default `SOURCE_DATE_EPOCH` or
+    /// now. The same inputs and time give a byte-identical PDF.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub generated_at: Option<DateTime<Utc>>,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e}: write e.g. 2021-07-01T09:00:00Z"))
 }
 
 /// Report output formats.
@@ -164,6 +176,12 @@ pub enum CliError {
     /// A pipeline stage failed.
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    /// A report could not be rendered.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// `SOURCE_DATE_EPOCH` is not a number.
+    #[error("{0}")]
+    GeneratedAt(String),
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -186,9 +204,9 @@ impl CliError {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) => 2,
+            CliError::Config(_) | CliError::GeneratedAt(_) => 2,
             CliError::Pipeline(e) => e.exit_code(),
-            CliError::Output { .. } | CliError::NotImplemented(_) => 1,
+            CliError::Output { .. } | CliError::NotImplemented(_) | CliError::Report(_) => 1,
         }
     }
 }
@@ -231,14 +249,38 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -> Result<(), CliError> {
-    if args.format == Format::Pdf {
-        return Err(CliError::NotImplemented("report --format pdf (use --format json)"));
-    }
+    let generated_at = crate::report::generation_time(args.generated_at).map_err(CliError::GeneratedAt)?;
     // An on-demand report publishes nothing, so no publication of its own counts.
     let follow_up = pipeline::follow_up(config, &args.period, args.as_of, records, &[]).await?;
-    let mut text = serde_json::to_string_pretty(&json::results(&follow_up.progress, args.edition)).unwrap_or_default();
-    text.push('\n');
-    write_output(args.out.as_deref(), text.as_bytes())
+    match args.format {
+        Format::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&json::results(&follow_up.progress, args.edition)).unwrap_or_default();
+            text.push('\n');
+            write_output(args.out.as_deref(), text.as_bytes())
+        }
+        Format::Pdf => {
+            let texts = Texts::load(config.language).map_err(crate::report::ReportError::from)?;
+            let hash = crate::report::input_hash(&follow_up.validated);
+            let input = ReportInput {
+                pledge: &follow_up.pledge,
+                progress: &follow_up.progress,
+                validated: &follow_up.validated,
+                edition: args.edition,
+                generated_at,
+                input_hash: &hash,
+            };
+            let bytes = crate::report::pdf::render(&input, &texts)?;
+            let default =
+                PathBuf::from(format!("{}-{}-{}.pdf", follow_up.pledge.id, follow_up.period.name, args.edition.key()));
+            let out = args.out.as_deref().unwrap_or(&default);
+            write_output(Some(out), &bytes)?;
+            if out != Path::new("-") {
+                tracing::info!(file = %out.display(), bytes = bytes.len(), "wrote report");
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Writes to a file, or to standard output for `-` or no file.

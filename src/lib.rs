@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod pledge;
 pub mod problem;
 pub mod progress;
+pub mod report;
 pub mod schedule;
 pub mod source;
 pub mod text;

@@ -131,6 +131,25 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The offending value, for a short localized message such as "ogiltigt datum: 2021-02-30".
+    #[must_use]
+    pub fn detail(&self) -> String {
+        match self {
+            Reason::MissingField { field } => (*field).to_string(),
+            Reason::UnparsableDate { value }
+            | Reason::UnknownParty { value }
+            | Reason::UnknownActivity { value }
+            | Reason::BadCount { value }
+            | Reason::LocationNotAllowed { value, .. }
+            | Reason::UnknownMilestone { value } => value.clone(),
+            Reason::DateOutsidePeriod { date } => date.to_string(),
+            Reason::PartyMismatch { activity, found, .. } => format!("{activity}, {found}"),
+            Reason::ConflictingDuplicate { id } => id.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

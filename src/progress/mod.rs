@@ -138,7 +138,7 @@ pub fn compute(
     let days_total = days_inclusive(pledge.start, pledge.end);
     let days_elapsed = days_inclusive(pledge.start, as_of);
     let sums = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
-    let months = months_between(pledge.start, as_of);
+    let months = month_keys(pledge.start, as_of);
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
 
     let mut pledges = Vec::with_capacity(pledge.commitments.len());
@@ -227,7 +227,9 @@ pub fn month_key(date: NaiveDate) -> String {
     format!("{:04}-{:02}", date.year(), date.month())
 }
 
-fn months_between(start: NaiveDate, end: NaiveDate) -> Vec<String> {
+/// Every month (`YYYY-MM`) from `start`'s to `end`'s, both included.
+#[must_use]
+pub fn month_keys(start: NaiveDate, end: NaiveDate) -> Vec<String> {
     let mut months = Vec::new();
     let (mut y, mut m) = (start.year(), start.month());
     while (y, m) <= (end.year(), end.month()) {

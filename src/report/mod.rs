@@ -1,0 +1,91 @@
+//! The follow-up report: prose from [`templates`], Swedish number and date [`format`], a small [`layout`] layer,
+//! and the [`pdf`] itself, in a public and an internal edition.
+
+pub mod format;
+pub mod layout;
+pub mod pdf;
+pub mod templates;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::edition::Edition;
+use crate::pledge::Pledge;
+use crate::progress::Progress;
+use crate::validate::Validated;
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The built-in templates are broken (a build problem, caught by `lofte check` and the tests).
+    #[error(transparent)]
+    Template(#[from] templates::TemplateError),
+    /// The built-in font could not be parsed.
+    #[error("the embedded font could not be read; the binary is damaged, rebuild it")]
+    Font,
+    /// printpdf or lopdf failed.
+    #[error("PDF generation failed: {0}")]
+    Pdf(String),
+}
+
+/// Everything a report shows.
+pub struct ReportInput<'a> {
+    /// The pledge document.
+    pub pledge: &'a Pledge,
+    /// The figures.
+    pub progress: &'a Progress,
+    /// Every input row's outcome (for the data-quality section).
+    pub validated: &'a Validated,
+    /// Which edition.
+    pub edition: Edition,
+    /// The generation time printed in the report (fixed for reproducible output).
+    pub generated_at: DateTime<Utc>,
+    /// SHA-256 of the input rows, hex.
+    pub input_hash: &'a str,
+}
+
+/// SHA-256 (hex) of every input row in input order, accepted or not: the fingerprint of the data behind a report.
+#[must_use]
+pub fn input_hash(validated: &Validated) -> String {
+    let mut rows: Vec<(usize, &str, &str)> = validated
+        .accepted
+        .iter()
+        .map(|a| (a.row, &*a.locator.source, a.raw.as_str()))
+        .chain(validated.rejected.iter().map(|r| (r.row, &*r.locator.source, r.raw.as_str())))
+        .collect();
+    rows.sort_unstable_by_key(|r| r.0);
+    let mut hasher = Sha256::new();
+    for (_, source, raw) in rows {
+        hasher.update(source.as_bytes());
+        hasher.update([0x1f]);
+        hasher.update(raw.as_bytes());
+        hasher.update([b'\n']);
+    }
+    hex(&hasher.finalize())
+}
+
+/// Lower-case hex of bytes.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The generation time: `--generated-at`, else `SOURCE_DATE_EPOCH`, else now.
+pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
+    if let Some(t) = given {
+        return Ok(t);
+    }
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| DateTime::from_timestamp(s, 0))
+            .ok_or_else(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")),
+        Err(_) => Ok(Utc::now()),
+    }
+}

@@ -1,0 +1,446 @@
+//! The follow-up report as an A4 PDF: title page, summary, each commitment with its verbatim text, progress bar,
+//! monthly chart and (for foot patrols) the schools, what each party did, data quality, signatories.
+//!
+//! Reproducible: fixed font resource names, dates from the generation time, and a document `/ID` derived from
+//! the content's identity, so the same inputs and generation time give the same bytes.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use printpdf::{OffsetDateTime, PdfDocument, PdfFont, PdfSaveOptions, PdfWarnMsg};
+use sha2::{Digest, Sha256};
+
+use super::format;
+use super::layout::{Align, Cell, Column, Font, Layout, Rgb3, Style, GREY, MARGIN, TEXT_W};
+use super::{ReportError, ReportInput};
+use crate::config::Language;
+use crate::edition::Edition;
+use crate::pledge::{Party, Target};
+use crate::progress::{CommitmentProgress, Status};
+use crate::report::templates::Texts;
+
+const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
+const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
+// The fonts are subset already (assets/fonts/README.md); the six-letter tag says so, as the PDF spec asks.
+
+/// Chip fill and text colour per status: the label carries the meaning, and the text keeps its contrast when the
+/// page is printed in greyscale (white on the dark fills, near-black on the light ones).
+#[must_use]
+pub fn status_colors(status: Status) -> (Rgb3, Rgb3) {
+    const WHITE: Rgb3 = (1.0, 1.0, 1.0);
+    const DARK: Rgb3 = (0.08, 0.08, 0.1);
+    match status {
+        Status::Achieved => ((0.05, 0.40, 0.20), WHITE),
+        Status::OnTrack => ((0.62, 0.84, 0.62), DARK),
+        Status::InProgress => ((0.66, 0.79, 0.93), DARK),
+        Status::NotStarted => ((0.86, 0.86, 0.88), DARK),
+        Status::AtRisk => ((0.99, 0.78, 0.30), DARK),
+        Status::Behind => ((0.75, 0.16, 0.12), WHITE),
+        Status::NotMet => ((0.36, 0.07, 0.07), WHITE),
+    }
+}
+
+/// The status label in the report's language.
+#[must_use]
+pub fn status_label(texts: &Texts, status: Status) -> String {
+    texts.plain(&format!("status_{}", status.key()))
+}
+
+/// Renders the report of `input` as PDF bytes.
+pub fn render(input: &ReportInput, texts: &Texts) -> Result<Vec<u8>, ReportError> {
+    let regular = Font::new(REGULAR, "LOFTEA+NotoSans-Regular", "FontRegular").ok_or(ReportError::Font)?;
+    let bold = Font::new(BOLD, "LOFTEB+NotoSans-Bold", "FontBold").ok_or(ReportError::Font)?;
+    let fonts = [(regular.id.clone(), regular.parsed().clone()), (bold.id.clone(), bold.parsed().clone())];
+    let mut page = Layout::new(regular, bold);
+    let lang = texts.language();
+    let p = input.progress;
+    let as_of = format::date(p.as_of, lang);
+    let generated = format::moment(input.generated_at, lang);
+
+    title_page(&mut page, input, texts, &as_of, &generated);
+    summary(&mut page, input, texts);
+    for (c, cp) in input.pledge.commitments.iter().zip(&p.pledges) {
+        commitment(&mut page, input, texts, c, cp);
+    }
+    parties(&mut page, input, texts);
+    data_quality(&mut page, input, texts, &as_of);
+    signatories(&mut page, input, texts);
+
+    let short_hash: String = input.input_hash.chars().take(12).collect();
+    let pages = page.finish(|n, total| {
+        texts.render(
+            "footer",
+            context! { document => p.document.clone(), period => p.period.clone(), generated => generated.clone(),
+            hash => format!("sha256:{short_hash}"), page => n, pages => total },
+        )
+    });
+    save(input, texts, fonts, pages)
+}
+
+fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str, generated: &str) {
+    let pledge = input.pledge;
+    page.rect(0.0, 0.0, super::layout::PAGE_W, 8.0, (0.16, 0.27, 0.45));
+    page.space(40.0);
+    page.paragraph(&texts.plain("title"), Style::bold(26.0));
+    page.space(4.0);
+    let subtitle = texts.render(
+        "subtitle",
+        context! { municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone() },
+    );
+    page.paragraph(&subtitle, Style::bold(14.0).colored(GREY));
+    page.space(10.0);
+    page.paragraph(
+        &texts.render("document_line", context! { document_title => pledge.title.clone() }),
+        Style::body(12.0),
+    );
+    page.paragraph(
+        &texts.render("period_line", context! { period => input.progress.period.clone(), as_of => as_of }),
+        Style::body(12.0),
+    );
+    page.paragraph(&texts.render("generated_line", context! { generated => generated }), Style::body(12.0));
+    page.space(6.0);
+    let edition = match input.edition {
+        Edition::Public => texts.plain("edition_public"),
+        Edition::Internal => texts.plain("edition_internal"),
+    };
+    page.paragraph(&edition, Style::bold(11.0).colored((0.55, 0.12, 0.1)));
+    page.space(14.0);
+    page.paragraph(
+        &texts.render(
+            "intro",
+            context! { as_of => as_of, elapsed => input.progress.days_elapsed, total => input.progress.days_total },
+        ),
+        Style::body(11.0),
+    );
+    if !pledge.focus_areas.is_empty() {
+        page.heading(&texts.plain("focus_heading"), 13.0, 12.0);
+        for area in &pledge.focus_areas {
+            page.paragraph(&format!("• {area}"), Style::body(11.0));
+        }
+    }
+    page.new_page();
+}
+
+fn target_text(texts: &Texts, target: &Target, lang: Language) -> String {
+    match target {
+        Target::AtLeast { value } => {
+            texts.render("target_at_least", context! { value => format::integer(u64::from(*value), lang) })
+        }
+        Target::Increase { baseline, .. } => {
+            texts.render("target_increase", context! { baseline => format::integer(u64::from(*baseline), lang) })
+        }
+        Target::Milestones { milestones } => texts.render("target_milestones", context! { count => milestones.len() }),
+    }
+}
+
+fn party_label(texts: &Texts, party: Party) -> String {
+    texts.plain(&format!("party_{}", party.key()))
+}
+
+fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
+    let lang = texts.language();
+    page.heading(&texts.plain("summary_heading"), 16.0, 20.0);
+    let columns = [
+        Column { title: texts.plain("col_commitment"), width: 48.0, align: Align::Left },
+        Column { title: texts.plain("col_party"), width: 21.0, align: Align::Left },
+        Column { title: texts.plain("col_target"), width: 23.0, align: Align::Left },
+        Column { title: texts.plain("col_achieved"), width: 16.0, align: Align::Right },
+        Column { title: texts.plain("col_expected"), width: 31.0, align: Align::Right },
+        Column { title: texts.plain("col_status"), width: TEXT_W - 139.0, align: Align::Left },
+    ];
+    let rows: Vec<Vec<Cell>> = input
+        .pledge
+        .commitments
+        .iter()
+        .zip(&input.progress.pledges)
+        .map(|(c, p)| {
+            vec![
+                Cell::text(c.title.clone()),
+                Cell::text(party_label(texts, c.party)),
+                Cell::text(target_text(texts, &c.target, lang)),
+                Cell::text(format::integer(p.achieved, lang)),
+                Cell::text(p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang))),
+                Cell { text: status_label(texts, p.status), chip: Some(status_colors(p.status)) },
+            ]
+        })
+        .collect();
+    page.table(&columns, &rows, 9.0);
+}
+
+fn commitment(
+    page: &mut Layout,
+    input: &ReportInput,
+    texts: &Texts,
+    c: &crate::pledge::Commitment,
+    p: &CommitmentProgress,
+) {
+    let lang = texts.language();
+    page.heading(&format!("{} ({})", c.title, party_label(texts, c.party)), 13.0, 40.0);
+    // The signed text keeps its hard line breaks in the data; on the page it flows as the paragraph it is.
+    page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
+    page.space(2.0);
+    let status = status_label(texts, p.status);
+    let line = match &c.target {
+        Target::Milestones { milestones } => {
+            let done = texts.render("milestones_line", context! { done => p.achieved, count => milestones.len() });
+            let list: Vec<String> = milestones
+                .iter()
+                .map(|m| {
+                    let state = if p.milestones.get(&m.key).copied().unwrap_or(false) {
+                        "milestone_done"
+                    } else {
+                        "milestone_pending"
+                    };
+                    format!("{}: {}", m.label, texts.plain(state))
+                })
+                .collect();
+            format!("{done} {}", list.join(". "))
+        }
+        _ => texts.render(
+            "progress_line",
+            context! {
+                achieved => format::integer(p.achieved, lang),
+                target => format::integer(u64::from(p.target), lang),
+                expected => p.expected_by_now.map_or_else(String::new, |e| format::decimal(e, lang)),
+                forecast => p.forecast.map_or_else(String::new, |f| format::decimal(f, lang)),
+            },
+        ),
+    };
+    page.paragraph(&format!("{status}. {line}"), Style::body(10.0));
+    if p.publications > 0 {
+        page.paragraph(&texts.render("publications_line", context! { count => p.publications }), Style::body(9.0));
+    }
+    progress_bar(page, texts, p);
+    if !matches!(c.target, Target::Milestones { .. }) {
+        monthly_chart(page, input, texts, p);
+    }
+    if !c.places.is_empty() {
+        places_chart(page, texts, c, p);
+    }
+    page.space(4.0);
+}
+
+/// One row per place: name, count and a bar, so the schools compare at a glance.
+fn places_chart(page: &mut Layout, texts: &Texts, c: &crate::pledge::Commitment, p: &CommitmentProgress) {
+    let lang = texts.language();
+    let row = 6.0;
+    page.heading(&texts.plain("schools_heading"), 10.5, row * c.places.len() as f32);
+    let max = p.by_location.values().copied().max().unwrap_or(0).max(1);
+    let style = Style::body(9.5);
+    for place in &c.places {
+        let n = p.by_location.get(place).copied().unwrap_or(0);
+        page.ensure(row);
+        let top = page.y;
+        page.text_at(MARGIN, top, place, style);
+        let count = format::integer(n, lang);
+        page.text_at(MARGIN + 62.0 - page.width(&count, style), top, &count, style);
+        page.rect(MARGIN + 66.0, top + 0.8, 90.0 * n as f32 / max as f32, row - 2.6, (0.16, 0.27, 0.45));
+        page.space(row);
+    }
+}
+
+fn progress_bar(page: &mut Layout, texts: &Texts, p: &CommitmentProgress) {
+    let (width, height) = (TEXT_W, 5.0);
+    page.ensure(height + 9.0);
+    page.space(1.5);
+    let top = page.y;
+    let target = f64::from(p.target.max(1));
+    let share = (p.achieved as f64 / target).min(1.0) as f32;
+    page.rect(MARGIN, top, width, height, (0.90, 0.90, 0.92));
+    page.rect(MARGIN, top, width * share, height, status_colors(p.status).0);
+    if let Some(expected) = p.expected_by_now {
+        let x = MARGIN + width * (expected / target).min(1.0) as f32;
+        page.line((x, top - 1.2), (x, top + height + 1.2), 1.2, (0.1, 0.1, 0.12));
+        let label = format!("{} {}", texts.plain("expected_marker"), format::decimal(expected, texts.language()));
+        let w = page.width(&label, Style::body(7.0));
+        page.text_at(
+            (x - w / 2.0).clamp(MARGIN, MARGIN + width - w),
+            top + height + 1.3,
+            &label,
+            Style::body(7.0).colored(GREY),
+        );
+    }
+    page.space(height + 6.0);
+}
+
+fn monthly_chart(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &CommitmentProgress) {
+    let lang = texts.language();
+    let (chart_h, label_h) = (24.0, 10.0);
+    page.heading(&texts.plain("monthly_heading"), 10.5, chart_h + label_h);
+    // Every month of the pledge period; months after as-of stay empty.
+    let mut months: BTreeMap<String, Option<u64>> =
+        crate::progress::month_keys(input.pledge.start, input.pledge.end).into_iter().map(|m| (m, None)).collect();
+    for (m, n) in &p.by_month {
+        months.insert(m.clone(), Some(*n));
+    }
+    let max = months.values().flatten().copied().max().unwrap_or(0).max(1);
+    let slot = TEXT_W / months.len().max(1) as f32;
+    let top = page.y + 4.0;
+    let base = top + chart_h;
+    page.line((MARGIN, base), (MARGIN + TEXT_W, base), 0.6, (0.5, 0.5, 0.55));
+    for (i, (month, n)) in months.iter().enumerate() {
+        let x = MARGIN + slot * i as f32;
+        if let Some(n) = n {
+            let h = chart_h * (*n as f32 / max as f32);
+            page.rect(x + slot * 0.2, base - h, slot * 0.6, h, (0.16, 0.27, 0.45));
+            let value = format::integer(*n, lang);
+            let w = page.width(&value, Style::body(7.0));
+            page.text_at(x + (slot - w) / 2.0, base - h - 3.6, &value, Style::body(7.0));
+        }
+        let month_index = month.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1) - 1;
+        let label = format::month_short(month_index, lang);
+        let w = page.width(&label, Style::body(7.0));
+        page.text_at(x + (slot - w) / 2.0, base + 1.0, &label, Style::body(7.0).colored(GREY));
+    }
+    page.y = base + label_h - 2.0;
+}
+
+fn parties(page: &mut Layout, input: &ReportInput, texts: &Texts) {
+    let lang = texts.language();
+    for party in [Party::Polisen, Party::Kommunen] {
+        page.heading(&texts.plain(&format!("party_heading_{}", party.key())), 14.0, 12.0);
+        for (c, p) in input.pledge.commitments.iter().zip(&input.progress.pledges).filter(|(c, _)| c.party == party) {
+            let achieved = match &c.target {
+                Target::Milestones { milestones } => format!("{}/{}", p.achieved, milestones.len()),
+                _ => format::integer(p.achieved, lang),
+            };
+            let item = texts.render(
+                "party_item",
+                context! { title => c.title.clone(), achieved => achieved, status => status_label(texts, p.status) },
+            );
+            page.paragraph(&format!("• {item}"), Style::body(10.0));
+        }
+    }
+}
+
+fn data_quality(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str) {
+    let lang = texts.language();
+    let v = input.validated;
+    page.heading(&texts.plain("quality_heading"), 14.0, 16.0);
+    page.paragraph(
+        &texts.render(
+            "quality_counts",
+            context! {
+                rows => format::integer(v.rows as u64, lang), accepted => format::integer(v.accepted.len() as u64, lang),
+                rejected => format::integer(v.rejected.len() as u64, lang), duplicates => format::integer(v.duplicates as u64, lang),
+            },
+        ),
+        Style::body(10.0),
+    );
+    if input.progress.records.after_as_of > 0 {
+        page.paragraph(
+            &texts.render("quality_after", context! { count => input.progress.records.after_as_of, as_of => as_of }),
+            Style::body(10.0),
+        );
+    }
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &v.rejected {
+        *reasons.entry(r.reason.code()).or_default() += 1;
+    }
+    if !reasons.is_empty() {
+        page.paragraph(&texts.plain("quality_reasons"), Style::body(10.0));
+        for (code, n) in &reasons {
+            page.paragraph(&format!("• {}: {n}", texts.plain(&format!("reason_{code}"))), Style::body(10.0));
+        }
+    }
+    if input.edition == Edition::Internal && !v.rejected.is_empty() {
+        page.heading(&texts.plain("rejected_heading"), 12.0, 16.0);
+        let columns = [
+            Column { title: texts.plain("col_where"), width: 34.0, align: Align::Left },
+            Column { title: texts.plain("col_id"), width: 24.0, align: Align::Left },
+            Column { title: texts.plain("col_reason"), width: 52.0, align: Align::Left },
+            Column { title: texts.plain("col_row"), width: TEXT_W - 110.0, align: Align::Left },
+        ];
+        let rows: Vec<Vec<Cell>> = v
+            .rejected
+            .iter()
+            .map(|r| {
+                let file = r.locator.origin.rsplit('/').next().unwrap_or(&r.locator.origin).to_string();
+                let place = match r.locator.position {
+                    crate::source::Position::Line(n) => format!("{file}:{n}"),
+                    crate::source::Position::Index(n) => format!("{file} #{n}"),
+                };
+                vec![
+                    Cell::text(place),
+                    Cell::text(r.id.clone().unwrap_or_default()),
+                    Cell::text(format!(
+                        "{}: {}",
+                        texts.plain(&format!("reason_{}", r.reason.code())),
+                        r.reason.detail()
+                    )),
+                    Cell::text(r.raw.chars().take(300).collect::<String>()),
+                ]
+            })
+            .collect();
+        page.table(&columns, &rows, 7.5);
+    }
+}
+
+fn signatories(page: &mut Layout, input: &ReportInput, texts: &Texts) {
+    let pledge = input.pledge;
+    page.heading(&texts.plain("signatories_heading"), 14.0, 20.0);
+    let signed = texts.render(
+        "signed_line",
+        context! { place => pledge.signed_place.clone(), date => format::date(pledge.signed_on, texts.language()) },
+    );
+    page.paragraph(&signed, Style::body(10.0));
+    page.space(3.0);
+    for s in &pledge.signatories {
+        page.ensure(12.0);
+        page.paragraph(&s.name, Style::bold(10.5));
+        page.paragraph(&s.title, Style::body(10.0).colored(GREY));
+        page.space(2.0);
+    }
+}
+
+fn save(
+    input: &ReportInput,
+    texts: &Texts,
+    fonts: [(printpdf::FontId, printpdf::ParsedFont); 2],
+    pages: Vec<printpdf::PdfPage>,
+) -> Result<Vec<u8>, ReportError> {
+    let p = input.progress;
+    let title = format!("{} – {} {}", texts.plain("title"), input.pledge.municipality, p.period);
+    let mut doc = PdfDocument::new(&crate::text::nfc(&title));
+    let time = OffsetDateTime::from_unix_timestamp(input.generated_at.timestamp())
+        .map_err(|e| ReportError::Pdf(e.to_string()))?;
+    let info = &mut doc.metadata.info;
+    info.author = format!("{} / {}", input.pledge.municipality, input.pledge.police_area);
+    info.subject = texts.render("pdf_subject", context! { period => p.period.clone() });
+    info.creator = format!("lofte {}", env!("CARGO_PKG_VERSION"));
+    info.producer = format!("lofte {} (printpdf)", env!("CARGO_PKG_VERSION"));
+    info.identifier = format!("{}/{}/{}", p.document, p.period, input.edition.key());
+    (info.creation_date, info.modification_date, info.metadata_date) = (time, time, time);
+    for (id, parsed) in fonts {
+        doc.resources.fonts.map.insert(id, PdfFont::new(parsed));
+    }
+    doc.with_pages(pages);
+    // subset_fonts has no effect without printpdf's text_layout feature; the embedded fonts are subset already.
+    let options = PdfSaveOptions { optimize: true, subset_fonts: true, secure: true, image_optimization: None };
+    let mut warnings: Vec<PdfWarnMsg> = Vec::new();
+    let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
+    if let Some(w) = warnings.iter().find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error)) {
+        return Err(ReportError::Pdf(w.msg.clone()));
+    }
+    // printpdf draws a random /ID on every save; derive it from what the document is instead.
+    let identity = Sha256::digest(format!(
+        "{}|{}|{}|{}|{}|{:?}",
+        p.document,
+        p.period,
+        input.edition.key(),
+        input.generated_at.timestamp(),
+        input.input_hash,
+        texts.language()
+    ));
+    let id = lopdf::Object::String(identity[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
+    pdf.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+    let lang = match texts.language() {
+        Language::Sv => "sv-SE",
+        Language::En => "en-GB",
+    };
+    pdf.catalog_mut().map_err(|e| ReportError::Pdf(e.to_string()))?.set("Lang", lopdf::Object::string_literal(lang));
+    pdf.compress();
+    let mut out = Vec::new();
+    pdf.save_to(&mut out).map_err(|e| ReportError::Pdf(e.to_string()))?;
+    Ok(out)
+}

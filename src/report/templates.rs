@@ -1,0 +1,111 @@
+//! The report's prose, from `templates/report.<language>.toml`: one minijinja template per key. The files are built
+//! into the binary, so a report never depends on the working folder; `lofte check` verifies that both languages
+//! define every key and that every template renders.
+
+use std::collections::BTreeMap;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use crate::config::Language;
+
+const SV: &str = include_str!("../../templates/report.sv.toml");
+const EN: &str = include_str!("../../templates/report.en.toml");
+
+/// A template file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("templates/report.{language}.toml: {message}")]
+pub struct TemplateError {
+    /// `sv` or `en`.
+    pub language: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The prose of one language.
+pub struct Texts {
+    language: Language,
+    env: Environment<'static>,
+    keys: Vec<String>,
+}
+
+fn source(language: Language) -> (&'static str, &'static str) {
+    match language {
+        Language::Sv => ("sv", SV),
+        Language::En => ("en", EN),
+    }
+}
+
+impl Texts {
+    /// Loads the templates of `language`.
+    pub fn load(language: Language) -> Result<Texts, TemplateError> {
+        let (code, text) = source(language);
+        let error = |message: String| TemplateError { language: code, message };
+        let strings: BTreeMap<String, String> = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (key, value) in &strings {
+            env.add_template_owned(key.clone(), value.clone()).map_err(|e| error(format!("{key}: {e}")))?;
+        }
+        Ok(Texts { language, env, keys: strings.into_keys().collect() })
+    }
+
+    /// The language.
+    #[must_use]
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The text of `key` with `context` filled in. A key that is missing or fails to render (which `lofte check`
+    /// catches before any report is made) shows as `[key]` rather than stopping a report.
+    #[must_use]
+    pub fn render(&self, key: &str, context: Value) -> String {
+        self.env
+            .get_template(key)
+            .and_then(|t| t.render(context))
+            .map_or_else(|_| format!("[{key}]"), |s| crate::text::nfc(&s))
+    }
+
+    /// The text of a key without variables.
+    #[must_use]
+    pub fn plain(&self, key: &str) -> String {
+        self.render(key, Value::UNDEFINED)
+    }
+}
+
+/// Every problem with the built-in templates: unreadable files and keys that one language lacks.
+#[must_use]
+pub fn problems() -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut loaded = Vec::new();
+    for language in [Language::Sv, Language::En] {
+        match Texts::load(language) {
+            Ok(t) => loaded.push(t),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if let [sv, en] = loaded.as_slice() {
+        for (a, b) in [(sv, en), (en, sv)] {
+            for key in a.keys.iter().filter(|k| !b.keys.contains(k)) {
+                let (code, _) = source(b.language);
+                problems.push(format!("templates/report.{code}.toml lacks the key {key:?}"));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_load_and_agree_on_keys() {
+        assert_eq!(problems(), Vec::<String>::new());
+        let sv = Texts::load(Language::Sv).unwrap();
+        assert_eq!(sv.plain("status_on_track"), "I fas");
+        assert_eq!(sv.render("target_at_least", minijinja::context! { value => "52" }), "minst 52");
+        assert_eq!(sv.render("no_such_key", Value::UNDEFINED), "[no_such_key]");
+        // Strict: a template that needs a value it is not given does not render half-empty.
+        assert_eq!(sv.render("target_at_least", Value::UNDEFINED), "[target_at_least]");
+    }
+}
