@@ -182,3 +182,31 @@ fn english_is_selectable() {
         assert!(text.contains(expected), "{expected:?} missing from the English PDF");
     }
 }
+
+#[test]
+fn a_long_table_continues_on_the_next_page_under_its_header() {
+    let f = Fixture::new();
+    let rows: String = (0..150)
+        .map(|i| format!("BAD-{i:03},2021-02-{:02},polisen,fotpatrull_skola,Stadsparken {i}\n", 1 + i % 28))
+        .collect();
+    let csv = format!("id,date,party,activity,location\n{rows}");
+    std::fs::write(f.path("bad.csv"), csv).unwrap();
+    let pdf = render(&f, &["--records", "bad.csv"], "internal", "long.pdf");
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let with_header: Vec<u32> = pages
+        .iter()
+        .copied()
+        .filter(|p| {
+            let t = doc.extract_text(&[*p]).unwrap();
+            t.lines().any(|l| l.trim() == "Orsak") && t.contains("BAD-")
+        })
+        .collect();
+    assert!(with_header.len() >= 3, "150 rejected rows span several pages, each under the header: {with_header:?}");
+    let all = text(&pdf);
+    for i in [0, 75, 149] {
+        assert!(all.contains(&format!("BAD-{i:03}")), "row {i} is missing");
+    }
+    let total = pages.len();
+    assert!(all.contains(&format!("sida {total} av {total}")), "the last footer says sida {total} av {total}");
+}
