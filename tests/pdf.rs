@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::fmt::Write as _;
+
 use common::{stderr, Fixture};
 use serde_json::Value;
 
@@ -186,10 +188,10 @@ fn english_is_selectable() {
 #[test]
 fn a_long_table_continues_on_the_next_page_under_its_header() {
     let f = Fixture::new();
-    let rows: String = (0..150)
-        .map(|i| format!("BAD-{i:03},2021-02-{:02},polisen,fotpatrull_skola,Stadsparken {i}\n", 1 + i % 28))
-        .collect();
-    let csv = format!("id,date,party,activity,location\n{rows}");
+    let mut csv = String::from("id,date,party,activity,location\n");
+    for i in 0..150 {
+        writeln!(csv, "BAD-{i:03},2021-02-{:02},polisen,fotpatrull_skola,Stadsparken {i}", 1 + i % 28).unwrap();
+    }
     std::fs::write(f.path("bad.csv"), csv).unwrap();
     let pdf = render(&f, &["--records", "bad.csv"], "internal", "long.pdf");
     let doc = lopdf::Document::load_mem(&pdf).unwrap();
