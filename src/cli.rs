@@ -149,6 +149,9 @@ pub struct PublishArgs {
     /// Publish again a period already published (the earlier version is kept).
     #[arg(long)]
     pub force: bool,
+    /// Generation time printed in the reports (RFC 3339); default `SOURCE_DATE_EPOCH` or now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub generated_at: Option<DateTime<Utc>>,
 }
 
 /// Archive actions.
@@ -190,6 +193,15 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The archive could not be read or written.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    /// `archive verify` found files missing or changed.
+    #[error("{} archived file(s) are missing or changed:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Verify(Vec<String>),
+    /// `archive show` found no such period.
+    #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
+    NoSuchPeriod(String),
     /// The command exists in the contract but is not built yet.
     #[error("`lofte {0}` is not implemented yet")]
     NotImplemented(&'static str),
@@ -204,9 +216,13 @@ impl CliError {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::GeneratedAt(_) => 2,
+            CliError::Config(_) | CliError::GeneratedAt(_) | CliError::NoSuchPeriod(_) => 2,
             CliError::Pipeline(e) => e.exit_code(),
-            CliError::Output { .. } | CliError::NotImplemented(_) | CliError::Report(_) => 1,
+            CliError::Output { .. }
+            | CliError::NotImplemented(_)
+            | CliError::Report(_)
+            | CliError::Archive(_)
+            | CliError::Verify(_) => 1,
         }
     }
 }
@@ -240,9 +256,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = cli.load_config()?;
             report(&config, args, &records).await
         }
-        Command::Publish(_) => Err(CliError::NotImplemented("publish")),
+        Command::Publish(args) => {
+            let config = cli.load_config()?;
+            publish(&config, args, &records).await
+        }
         Command::Daemon => Err(CliError::NotImplemented("daemon")),
-        Command::Archive { .. } => Err(CliError::NotImplemented("archive")),
+        Command::Archive { action } => {
+            let config = cli.load_config()?;
+            crate::archive_cli::run(&config, action)
+        }
         Command::Deliver { .. } => Err(CliError::NotImplemented("deliver")),
         Command::Status => Err(CliError::NotImplemented("status")),
     }
@@ -281,6 +303,35 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
             Ok(())
         }
     }
+}
+
+async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride) -> Result<(), CliError> {
+    let options = pipeline::PublishOptions {
+        period: args.period.clone(),
+        generated_at: crate::report::generation_time(args.generated_at).map_err(CliError::GeneratedAt)?,
+        force: args.force,
+        dry_run: args.dry_run,
+    };
+    let done = pipeline::publish(config, records, &options).await?;
+    let m = &done.manifest;
+    if done.dry_run {
+        println!(
+            "dry run: {} {} built into {} (nothing archived, nothing sent)",
+            m.document,
+            m.period,
+            done.dir.display()
+        );
+    } else {
+        println!("published {} {}: {} ({} files)", m.document, m.period, done.dir.display(), m.files.len());
+    }
+    if let Some(site) = &done.site {
+        println!("public site: {}", site.display());
+    }
+    if let Some(stale) = &done.stale {
+        println!("warning: {stale}");
+    }
+    println!("delivery: {} recipient(s) recorded as pending (mail delivery is not built yet)", m.deliveries.len());
+    Ok(())
 }
 
 /// Writes to a file, or to standard output for `-` or no file.

@@ -4,10 +4,13 @@
 //! [`pledge`] document) → [`progress`] → report → deliver → archive. [`schedule`] decides when, [`cli`] parses
 //! arguments. Each stage has its own error type; only `main` uses `anyhow`.
 
+pub mod archive;
+pub mod archive_cli;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod edition;
+pub mod fault;
 pub mod generate;
 pub mod logging;
 pub mod period;

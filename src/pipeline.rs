@@ -1,16 +1,21 @@
 //! The one place that knows the order of the stages: config → sources → validation (against the pledge) →
-//! progress → (report → archive → deliver, as their issues land).
+//! progress → report → archive (and the public site) → deliver (as its issue lands).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
+use crate::archive::{Archive, ArchiveError, Manifest};
 use crate::config::{Config, SourceConfig};
+use crate::edition::Edition;
 use crate::period::{Period, PeriodError};
 use crate::pledge::Pledge;
 use crate::progress::{self, Progress, ProgressError};
+use crate::report::templates::Texts;
+use crate::report::{ReportError, ReportInput};
 use crate::source::{self, SourceError};
 use crate::validate::{Validated, Validator};
 
@@ -34,6 +39,15 @@ pub enum PipelineError {
     /// Progress could not be computed.
     #[error(transparent)]
     Progress(#[from] ProgressError),
+    /// A report could not be rendered.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The archive could not be read or written.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// The entry is archived, but the public site could not be regenerated.
+    #[error("published and archived, but the public site could not be written: {0}; run `lofte archive site` once the cause is fixed")]
+    Site(String),
     /// A stage panicked (a bug); the message is the panic's.
     #[error("the progress computation crashed: {0}")]
     Crashed(String),
@@ -181,4 +195,130 @@ pub fn staleness(config: &Config, validated: &Validated, as_of: NaiveDate) -> Op
         )),
         Some(_) => None,
     }
+}
+
+/// What `publish` did.
+#[derive(Debug)]
+pub struct Published {
+    /// The archive entry (or, for a dry run, the folder the files went to).
+    pub dir: PathBuf,
+    /// The entry's manifest.
+    pub manifest: Manifest,
+    /// Whether this was a dry run (nothing archived).
+    pub dry_run: bool,
+    /// A freshness warning, if any.
+    pub stale: Option<String>,
+    /// The site's index page, after regeneration.
+    pub site: Option<PathBuf>,
+}
+
+/// Options of one publication.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// The period to publish.
+    pub period: String,
+    /// The generation time printed in the reports.
+    pub generated_at: DateTime<Utc>,
+    /// Publish again a period already archived (the earlier version is kept).
+    pub force: bool,
+    /// Build everything but archive nothing.
+    pub dry_run: bool,
+}
+
+/// The full job: both editions, archived atomically, then the site. Delivery joins in its own stage.
+pub async fn publish(
+    config: &Config,
+    records: &RecordsOverride,
+    options: &PublishOptions,
+) -> Result<Published, PipelineError> {
+    let period = Period::parse(&options.period)?;
+    let document = config
+        .pledge_for_year(period.year)
+        .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })?
+        .id
+        .clone();
+    let archive = Archive::new(&config.archive_dir);
+    if !options.force && !options.dry_run {
+        if let Some(earlier) = archive.current(&document, &period.name)? {
+            return Err(ArchiveError::AlreadyPublished {
+                document,
+                period: period.name,
+                generated_at: earlier.manifest.generated_at,
+            }
+            .into());
+        }
+    }
+    // Every earlier publication to the public list counts toward `aterrapportering`, and so does this one.
+    let mut publications = archive.publications(&document, &period.name)?;
+    publications.push(period.as_of);
+    let follow_up = follow_up(config, &options.period, None, records, &publications).await?;
+    require_fresh(config, &follow_up)?;
+    let files = entry_files(config, &follow_up, options.generated_at)?;
+    crate::fault::point("after-render");
+    let deliveries = [
+        ("police_chief", &config.recipients.police_chief),
+        ("board_chair", &config.recipients.board_chair),
+        ("public_list", &config.recipients.public_list),
+    ]
+    .into_iter()
+    .flat_map(|(role, list)| list.iter().map(move |a| (format!("{role}:{a}"), "pending".to_string())))
+    .collect();
+    let manifest = Manifest {
+        document,
+        period: follow_up.period.name.clone(),
+        as_of: follow_up.period.as_of,
+        generated_at: options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_hash: config.config_hash.clone(),
+        input_hash: crate::report::input_hash(&follow_up.validated),
+        files: BTreeMap::new(),
+        deliveries,
+    };
+    if options.dry_run {
+        let dir = config.state_dir.join("dry-run").join(&manifest.document).join(&manifest.period);
+        std::fs::create_dir_all(&dir).map_err(|source| ArchiveError::Io { path: dir.clone(), source })?;
+        for (name, bytes) in &files {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(|source| ArchiveError::Io { path, source })?;
+        }
+        return Ok(Published { dir, manifest, dry_run: true, stale: follow_up.stale, site: None });
+    }
+    let entry = archive.write(manifest, &files, options.force)?;
+    info!(dir = %entry.dir.display(), "archived");
+    let site = crate::archive::site::write(config, &archive).map_err(|e| PipelineError::Site(e.to_string()))?;
+    Ok(Published { dir: entry.dir, manifest: entry.manifest, dry_run: false, stale: follow_up.stale, site: Some(site) })
+}
+
+/// The files of an archive entry: both PDFs, results (public, and internal with provenance), input and rejects.
+fn entry_files(
+    config: &Config,
+    f: &FollowUp,
+    generated_at: DateTime<Utc>,
+) -> Result<Vec<(String, Vec<u8>)>, PipelineError> {
+    let texts = Texts::load(config.language).map_err(ReportError::from)?;
+    let hash = crate::report::input_hash(&f.validated);
+    let mut files = Vec::new();
+    for edition in [Edition::Public, Edition::Internal] {
+        let input = ReportInput {
+            pledge: &f.pledge,
+            progress: &f.progress,
+            validated: &f.validated,
+            edition,
+            generated_at,
+            input_hash: &hash,
+        };
+        let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
+        files.push((name, crate::report::pdf::render(&input, &texts)?));
+    }
+    let json = |edition| {
+        let mut bytes =
+            serde_json::to_vec_pretty(&crate::progress::json::results(&f.progress, edition)).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    };
+    files.push(("results.json".into(), json(Edition::Public)));
+    files.push(("results-internal.json".into(), json(Edition::Internal)));
+    files.push(("input.csv".into(), crate::archive::snapshot::input_csv(&f.pledge, &f.validated)));
+    files.push(("rejected.csv".into(), crate::archive::snapshot::rejected_csv(&f.validated)));
+    Ok(files)
 }

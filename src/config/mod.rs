@@ -58,6 +58,10 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// Where mail goes as `.eml` files when no SMTP server is configured.
     pub outbox_dir: PathBuf,
+    /// The static public site.
+    pub site_dir: PathBuf,
+    /// SHA-256 of the settings file and every pledge document, recorded in each archive entry.
+    pub config_hash: String,
     /// Who gets which edition.
     pub recipients: Recipients,
     /// Sender and list headers.

@@ -13,6 +13,7 @@ pub(super) struct RawSettings {
     pub archive_dir: Option<String>,
     pub state_dir: Option<String>,
     pub outbox_dir: Option<String>,
+    pub site_dir: Option<String>,
     #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
     #[serde(default)]

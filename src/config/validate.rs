@@ -4,6 +4,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::raw::{RawRecipients, RawSchedule, RawSettings, RawSource, SourceKind};
@@ -28,7 +29,21 @@ pub(super) fn from_text(
     let mut problems = Problems::new(path, text);
     let mut others = Vec::new();
     let mut warnings = Vec::new();
-    let pledges = pledges(&raw.pledges, base, read, &mut problems, &mut others, &mut warnings);
+    let mut hasher = Sha256::new();
+    hasher.update(text.as_bytes());
+    let pledges = pledges(
+        &raw.pledges,
+        base,
+        &mut |p: &Path| {
+            let t = read(p)?;
+            hasher.update(t.as_bytes());
+            Ok(t)
+        },
+        &mut problems,
+        &mut others,
+        &mut warnings,
+    );
+    let config_hash = crate::report::hex(&hasher.finalize());
     let sources: Vec<SourceConfig> = raw.sources.into_iter().filter_map(|s| source(s, base, &mut problems)).collect();
     for (i, s) in sources.iter().enumerate() {
         if sources[..i].iter().any(|t| t.name() == s.name()) {
@@ -70,6 +85,8 @@ pub(super) fn from_text(
         archive_dir: resolve(base, raw.archive_dir.as_deref().unwrap_or("../archive")),
         state_dir: resolve(base, raw.state_dir.as_deref().unwrap_or("../state")),
         outbox_dir: resolve(base, raw.outbox_dir.as_deref().unwrap_or("../outbox")),
+        site_dir: resolve(base, raw.site_dir.as_deref().unwrap_or("../site")),
+        config_hash,
         recipients,
         mail: MailConfig {
             from: raw.mail.from.into_inner(),
@@ -88,7 +105,7 @@ pub(super) fn from_text(
 fn pledges(
     list: &Spanned<Vec<Spanned<String>>>,
     base: &Path,
-    read: &dyn Fn(&Path) -> io::Result<String>,
+    read: &mut dyn FnMut(&Path) -> io::Result<String>,
     problems: &mut Problems,
     others: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,

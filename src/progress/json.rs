@@ -53,6 +53,6 @@ pub fn results(progress: &Progress, edition: Edition) -> Value {
         "days_total": progress.days_total,
         "pledges": pledges,
         "by_party": progress.by_party,
-        "records": progress.records,
+        "records": &progress.records,
     })
 }

@@ -12,7 +12,7 @@ pub mod status;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
 use crate::pledge::{Party, Pledge, Target};
@@ -62,7 +62,8 @@ pub struct Progress {
 }
 
 /// Input rows, by outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RecordCounts {
     /// Accepted rows (in the period; some may lie after the as-of date).
     pub accepted: usize,
@@ -72,10 +73,12 @@ pub struct RecordCounts {
     pub duplicates: usize,
     /// Accepted rows dated after the as-of date, so not counted in this report.
     pub after_as_of: usize,
+    /// Rejected rows per reason code.
+    pub by_reason: BTreeMap<String, usize>,
 }
 
-/// Progress toward one commitment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Progress toward one commitment. Deserializable from a published results.json (which lacks the provenance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitmentProgress {
     /// Commitment id.
     pub id: String,
@@ -84,29 +87,37 @@ pub struct CommitmentProgress {
     /// At-least target (baseline + 1 for increases; the number of milestones for milestone targets).
     pub target: u32,
     /// The baseline of an increase target.
+    #[serde(default)]
     pub baseline: Option<u32>,
     /// Sum of counts up to as-of (done milestones for milestone targets).
     pub achieved: u64,
     /// Target × elapsed / total days (at-least and increase targets).
+    #[serde(default)]
     pub expected_by_now: Option<f64>,
     /// Achieved × total / elapsed days: the year-end figure at today's pace.
+    #[serde(default)]
     pub forecast: Option<f64>,
     /// SPEC §3 status.
     pub status: Status,
     /// Month (`YYYY-MM`) → sum, every month from the start to as-of present.
+    #[serde(default)]
     pub by_month: BTreeMap<String, u64>,
     /// Place → sum; for commitments with places, every place present.
+    #[serde(default)]
     pub by_location: BTreeMap<String, u64>,
     /// Milestone key → done, for milestone targets.
+    #[serde(default)]
     pub milestones: BTreeMap<String, bool>,
     /// Follow-ups published to the public list that count (for `counts_publications` commitments).
+    #[serde(default)]
     pub publications: u64,
     /// Record ids behind each figure (internal only).
+    #[serde(default)]
     pub provenance: Provenance,
 }
 
 /// The ids of the records behind each figure.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Provenance {
     /// Ids summed in `achieved`.
     pub achieved: Vec<String>,
@@ -211,6 +222,10 @@ pub fn compute(
             rejected: validated.rejected.len(),
             duplicates: validated.duplicates,
             after_as_of: sums.after_as_of,
+            by_reason: validated.rejected.iter().fold(BTreeMap::new(), |mut m, r| {
+                *m.entry(r.reason.code().to_string()).or_default() += 1;
+                m
+            }),
         },
     })
 }

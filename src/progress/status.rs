@@ -1,9 +1,9 @@
 //! The status rules of SPEC §3, decided in the SPEC's order with exact integer arithmetic.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a commitment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The target is reached.

@@ -5,6 +5,7 @@ pub mod format;
 pub mod layout;
 pub mod pdf;
 pub mod templates;
+pub mod words;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};

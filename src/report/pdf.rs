@@ -11,40 +11,19 @@ use printpdf::{OffsetDateTime, PdfDocument, PdfFont, PdfSaveOptions, PdfWarnMsg}
 use sha2::{Digest, Sha256};
 
 use super::format;
-use super::layout::{Align, Cell, Column, Font, Layout, Rgb3, Style, GREY, MARGIN, TEXT_W};
+use super::layout::{Align, Cell, Column, Font, Layout, Style, GREY, MARGIN, TEXT_W};
+use super::words;
+use super::words::{party_label, status_colors, status_label, target_text};
 use super::{ReportError, ReportInput};
 use crate::config::Language;
 use crate::edition::Edition;
 use crate::pledge::{Party, Target};
-use crate::progress::{CommitmentProgress, Status};
+use crate::progress::CommitmentProgress;
 use crate::report::templates::Texts;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
 // The fonts are subset already (assets/fonts/README.md); the six-letter tag says so, as the PDF spec asks.
-
-/// Chip fill and text colour per status: the label carries the meaning, and the text keeps its contrast when the
-/// page is printed in greyscale (white on the dark fills, near-black on the light ones).
-#[must_use]
-pub fn status_colors(status: Status) -> (Rgb3, Rgb3) {
-    const WHITE: Rgb3 = (1.0, 1.0, 1.0);
-    const DARK: Rgb3 = (0.08, 0.08, 0.1);
-    match status {
-        Status::Achieved => ((0.05, 0.40, 0.20), WHITE),
-        Status::OnTrack => ((0.62, 0.84, 0.62), DARK),
-        Status::InProgress => ((0.66, 0.79, 0.93), DARK),
-        Status::NotStarted => ((0.86, 0.86, 0.88), DARK),
-        Status::AtRisk => ((0.99, 0.78, 0.30), DARK),
-        Status::Behind => ((0.75, 0.16, 0.12), WHITE),
-        Status::NotMet => ((0.36, 0.07, 0.07), WHITE),
-    }
-}
-
-/// The status label in the report's language.
-#[must_use]
-pub fn status_label(texts: &Texts, status: Status) -> String {
-    texts.plain(&format!("status_{}", status.key()))
-}
 
 /// Renders the report of `input` as PDF bytes.
 pub fn render(input: &ReportInput, texts: &Texts) -> Result<Vec<u8>, ReportError> {
@@ -121,22 +100,6 @@ fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str
     page.new_page();
 }
 
-fn target_text(texts: &Texts, target: &Target, lang: Language) -> String {
-    match target {
-        Target::AtLeast { value } => {
-            texts.render("target_at_least", context! { value => format::integer(u64::from(*value), lang) })
-        }
-        Target::Increase { baseline, .. } => {
-            texts.render("target_increase", context! { baseline => format::integer(u64::from(*baseline), lang) })
-        }
-        Target::Milestones { milestones } => texts.render("target_milestones", context! { count => milestones.len() }),
-    }
-}
-
-fn party_label(texts: &Texts, party: Party) -> String {
-    texts.plain(&format!("party_{}", party.key()))
-}
-
 fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     let lang = texts.language();
     page.heading(&texts.plain("summary_heading"), 16.0, 20.0);
@@ -174,39 +137,12 @@ fn commitment(
     c: &crate::pledge::Commitment,
     p: &CommitmentProgress,
 ) {
-    let lang = texts.language();
     page.heading(&format!("{} ({})", c.title, party_label(texts, c.party)), 13.0, 40.0);
     // The signed text keeps its hard line breaks in the data; on the page it flows as the paragraph it is.
     page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
     page.space(2.0);
-    let status = status_label(texts, p.status);
-    let line = match &c.target {
-        Target::Milestones { milestones } => {
-            let done = texts.render("milestones_line", context! { done => p.achieved, count => milestones.len() });
-            let list: Vec<String> = milestones
-                .iter()
-                .map(|m| {
-                    let state = if p.milestones.get(&m.key).copied().unwrap_or(false) {
-                        "milestone_done"
-                    } else {
-                        "milestone_pending"
-                    };
-                    format!("{}: {}", m.label, texts.plain(state))
-                })
-                .collect();
-            format!("{done} {}", list.join(". "))
-        }
-        _ => texts.render(
-            "progress_line",
-            context! {
-                achieved => format::integer(p.achieved, lang),
-                target => format::integer(u64::from(p.target), lang),
-                expected => p.expected_by_now.map_or_else(String::new, |e| format::decimal(e, lang)),
-                forecast => p.forecast.map_or_else(String::new, |f| format::decimal(f, lang)),
-            },
-        ),
-    };
-    page.paragraph(&format!("{status}. {line}"), Style::body(10.0));
+    let line = words::progress_sentence(texts, c, p);
+    page.paragraph(&line, Style::body(10.0));
     if p.publications > 0 {
         page.paragraph(&texts.render("publications_line", context! { count => p.publications }), Style::body(9.0));
     }

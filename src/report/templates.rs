@@ -65,6 +65,18 @@ impl Texts {
             .map_or_else(|_| format!("[{key}]"), |s| crate::text::nfc(&s))
     }
 
+    /// Every key that needs no variables, rendered (for the site's templates).
+    #[must_use]
+    pub fn all_plain(&self) -> BTreeMap<String, String> {
+        self.keys
+            .iter()
+            .filter_map(|k| {
+                let t = self.env.get_template(k).ok()?.render(Value::UNDEFINED).ok()?;
+                Some((k.clone(), crate::text::nfc(&t)))
+            })
+            .collect()
+    }
+
     /// The text of a key without variables.
     #[must_use]
     pub fn plain(&self, key: &str) -> String {

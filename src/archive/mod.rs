@@ -1,0 +1,280 @@
+//! The archive of published results (SPEC §8): `archive/<document>/<period>/` holds both PDFs, results.json, the
+//! normalized input, the rejected rows and a manifest with the SHA-256 of every file.
+//!
+//! An entry is written into a temporary folder, every file and the folder fsynced, then renamed into place, so a
+//! crash leaves a complete entry or none. Publishing again (`--force`) moves the earlier entry to
+//! `archive/<document>/superseded/<period>-<n>/`; nothing is ever overwritten.
+
+pub mod site;
+pub mod snapshot;
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::report::hex;
+
+/// The folder of superseded entries inside a document's folder.
+pub const SUPERSEDED: &str = "superseded";
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+/// Prefix of temporary folders; a crash may leave one behind, and nothing reads them.
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// Why the archive could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// A file operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The period is archived already.
+    #[error("{document} {period} was published already ({generated_at}); use --force to publish again (the earlier version is kept)")]
+    AlreadyPublished {
+        /// Document id.
+        document: String,
+        /// Period name.
+        period: String,
+        /// When the earlier version was made.
+        generated_at: String,
+    },
+    /// A manifest that cannot be read.
+    #[error("{}: not a lofte manifest ({reason})", path.display())]
+    BadManifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
+    move |source| ArchiveError::Io { path: path.to_path_buf(), source }
+}
+
+/// What an entry is, and the hash of every file in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Pledge document id.
+    pub document: String,
+    /// Period name.
+    pub period: String,
+    /// The figures' as-of date.
+    pub as_of: chrono::NaiveDate,
+    /// Generation time (RFC 3339).
+    pub generated_at: String,
+    /// lofte's version.
+    pub tool_version: String,
+    /// SHA-256 of the settings and pledge documents.
+    pub config_hash: String,
+    /// SHA-256 of the input rows.
+    pub input_hash: String,
+    /// File name → SHA-256.
+    pub files: BTreeMap<String, String>,
+    /// Recipient (`role:address`) → delivery status.
+    pub deliveries: BTreeMap<String, String>,
+}
+
+/// One entry found in the archive.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// Whether a later publication of the same period replaced it.
+    pub superseded: bool,
+}
+
+/// The archive folder.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    root: PathBuf,
+}
+
+/// SHA-256 of bytes, hex.
+#[must_use]
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+impl Archive {
+    /// The archive at `root` (created on first write).
+    #[must_use]
+    pub fn new(root: impl Into<PathBuf>) -> Archive {
+        Archive { root: root.into() }
+    }
+
+    /// The archive's folder.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder of the current entry of `document` and `period`.
+    #[must_use]
+    pub fn entry_dir(&self, document: &str, period: &str) -> PathBuf {
+        self.root.join(document).join(period)
+    }
+
+    /// The current entry of `document` and `period`, if published.
+    pub fn current(&self, document: &str, period: &str) -> Result<Option<Entry>, ArchiveError> {
+        let dir = self.entry_dir(document, period);
+        if !dir.join(MANIFEST).exists() {
+            return Ok(None);
+        }
+        Ok(Some(Entry { manifest: read_manifest(&dir)?, dir, superseded: false }))
+    }
+
+    /// Writes an entry atomically. `manifest.files` is filled in here from `files`.
+    pub fn write(
+        &self,
+        mut manifest: Manifest,
+        files: &[(String, Vec<u8>)],
+        force: bool,
+    ) -> Result<Entry, ArchiveError> {
+        let doc_dir = self.root.join(&manifest.document);
+        fs::create_dir_all(&doc_dir).map_err(io(&doc_dir))?;
+        let target = doc_dir.join(&manifest.period);
+        if let Some(earlier) = self.current(&manifest.document, &manifest.period)? {
+            if !force {
+                return Err(ArchiveError::AlreadyPublished {
+                    document: manifest.document,
+                    period: manifest.period,
+                    generated_at: earlier.manifest.generated_at,
+                });
+            }
+        }
+        let temp = doc_dir.join(format!("{TEMP_PREFIX}{}-{}", manifest.period, std::process::id()));
+        if temp.exists() {
+            fs::remove_dir_all(&temp).map_err(io(&temp))?;
+        }
+        fs::create_dir_all(&temp).map_err(io(&temp))?;
+        for (i, (name, bytes)) in files.iter().enumerate() {
+            write_synced(&temp.join(name), bytes)?;
+            manifest.files.insert(name.clone(), sha256(bytes));
+            if i == files.len() / 2 {
+                crate::fault::point("archive-mid-write");
+            }
+        }
+        let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+        write_synced(&temp.join(MANIFEST), &json)?;
+        sync_dir(&temp)?;
+        if target.exists() {
+            let superseded = doc_dir.join(SUPERSEDED);
+            fs::create_dir_all(&superseded).map_err(io(&superseded))?;
+            let n = (1..=u32::MAX).find(|n| !superseded.join(format!("{}-{n}", manifest.period)).exists()).unwrap_or(1);
+            let old = superseded.join(format!("{}-{n}", manifest.period));
+            fs::rename(&target, &old).map_err(io(&old))?;
+            sync_dir(&superseded)?;
+        }
+        fs::rename(&temp, &target).map_err(io(&target))?;
+        sync_dir(&doc_dir)?;
+        Ok(Entry { dir: target, manifest, superseded: false })
+    }
+
+    /// Rewrites the manifest of an entry (delivery status changes); atomically, by rename.
+    pub fn update_manifest(&self, entry: &Entry) -> Result<(), ArchiveError> {
+        let json = serde_json::to_vec_pretty(&entry.manifest).unwrap_or_default();
+        let temp = entry.dir.join(format!("{TEMP_PREFIX}{MANIFEST}"));
+        write_synced(&temp, &json)?;
+        let path = entry.dir.join(MANIFEST);
+        fs::rename(&temp, &path).map_err(io(&path))?;
+        sync_dir(&entry.dir)
+    }
+
+    /// Every entry, current and superseded, sorted by document, period and age.
+    pub fn list(&self) -> Result<Vec<Entry>, ArchiveError> {
+        let mut entries = Vec::new();
+        if !self.root.exists() {
+            return Ok(entries);
+        }
+        for doc in sorted_dirs(&self.root)? {
+            for dir in sorted_dirs(&doc)? {
+                let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if name == SUPERSEDED {
+                    for old in sorted_dirs(&dir)? {
+                        entries.push(Entry { manifest: read_manifest(&old)?, dir: old, superseded: true });
+                    }
+                } else if !name.starts_with(TEMP_PREFIX) && dir.join(MANIFEST).exists() {
+                    entries.push(Entry { manifest: read_manifest(&dir)?, dir, superseded: false });
+                }
+            }
+        }
+        entries.sort_by(|a, b| {
+            (&a.manifest.document, &a.manifest.period, !a.superseded, &a.manifest.generated_at).cmp(&(
+                &b.manifest.document,
+                &b.manifest.period,
+                !b.superseded,
+                &b.manifest.generated_at,
+            ))
+        });
+        Ok(entries)
+    }
+
+    /// The as-of dates of the current publications of `document`, except `period`'s own.
+    pub fn publications(&self, document: &str, except_period: &str) -> Result<Vec<chrono::NaiveDate>, ArchiveError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|e| !e.superseded && e.manifest.document == document && e.manifest.period != except_period)
+            .map(|e| e.manifest.as_of)
+            .collect())
+    }
+
+    /// Re-hashes every file of every entry. Returns one line per file that is missing, changed or unexpected.
+    pub fn verify(&self) -> Result<Vec<String>, ArchiveError> {
+        let mut problems = Vec::new();
+        for entry in self.list()? {
+            for (name, hash) in &entry.manifest.files {
+                let path = entry.dir.join(name);
+                match fs::read(&path) {
+                    Err(_) => problems.push(format!("{}: missing", path.display())),
+                    Ok(bytes) if sha256(&bytes) != *hash => {
+                        problems.push(format!("{}: changed (SHA-256 differs)", path.display()));
+                    }
+                    Ok(_) => {}
+                }
+            }
+            for file in fs::read_dir(&entry.dir).map_err(io(&entry.dir))? {
+                let file = file.map_err(io(&entry.dir))?;
+                let name = file.file_name().to_string_lossy().into_owned();
+                if name != MANIFEST && !entry.manifest.files.contains_key(&name) {
+                    problems.push(format!("{}: not in the manifest", file.path().display()));
+                }
+            }
+        }
+        Ok(problems)
+    }
+}
+
+fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
+    let mut dirs: Vec<PathBuf> =
+        fs::read_dir(dir).map_err(io(dir))?.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest, ArchiveError> {
+    let path = dir.join(MANIFEST);
+    let bytes = fs::read(&path).map_err(io(&path))?;
+    serde_json::from_slice(&bytes).map_err(|e| ArchiveError::BadManifest { path, reason: e.to_string() })
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {
+    let mut file = File::create(path).map_err(io(path))?;
+    file.write_all(bytes).map_err(io(path))?;
+    file.sync_all().map_err(io(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), ArchiveError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}

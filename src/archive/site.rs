@@ -1,0 +1,388 @@
+//! The static public site, made from the archive alone (plus the pledge documents' text): an index of documents,
+//! a page per document with every follow-up and its summary table, an HTML version of each public report, an Atom
+//! feed and an open-data `results.csv`. Plain HTML and CSS with relative links, so it works opened from disk and
+//! from any static web server; no JavaScript.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::PathBuf;
+
+use minijinja::value::Serde;
+use minijinja::{context, Environment, Value};
+use serde::Serialize;
+
+use super::snapshot::inert;
+use super::{Archive, ArchiveError, Entry};
+use crate::config::{Config, Language};
+use crate::pledge::{Party, Pledge, Target};
+use crate::progress::{CommitmentProgress, RecordCounts};
+use crate::report::templates::Texts;
+use crate::report::words::{party_label, progress_sentence, status_colors, status_label, target_text};
+use crate::report::{format, layout::Rgb3};
+
+const TEMPLATES: [(&str, &str); 5] = [
+    ("index.html", include_str!("../../templates/site/index.html")),
+    ("document.html", include_str!("../../templates/site/document.html")),
+    ("summary.html", include_str!("../../templates/site/summary.html")),
+    ("report.html", include_str!("../../templates/site/report.html")),
+    ("feed.xml", include_str!("../../templates/site/feed.xml")),
+];
+const STYLE: &str = include_str!("../../templates/site/style.css");
+
+fn site_error(reason: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError::BadManifest { path: PathBuf::from("templates/site"), reason: reason.to_string() }
+}
+
+/// One published follow-up, read back from the archive.
+struct Published<'a> {
+    entry: &'a Entry,
+    pledge: &'a Pledge,
+    pledges: Vec<CommitmentProgress>,
+    records: RecordCounts,
+}
+
+#[derive(Serialize)]
+struct Row {
+    title: String,
+    party: String,
+    target: String,
+    achieved: String,
+    expected: String,
+    status: String,
+    fill: String,
+    ink: String,
+}
+
+#[derive(Serialize)]
+struct FollowUpView {
+    period: String,
+    heading: String,
+    published: String,
+    pdf: String,
+    rows: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct DocumentView {
+    id: String,
+    title: String,
+    municipality: String,
+    police_area: String,
+    followups: Vec<FollowUpView>,
+}
+
+fn css((r, g, b): Rgb3) -> String {
+    format!("rgb({}, {}, {})", (r * 255.0).round(), (g * 255.0).round(), (b * 255.0).round())
+}
+
+fn public_pdf(entry: &Entry) -> String {
+    format!("{}-{}-public.pdf", entry.manifest.document, entry.manifest.period)
+}
+
+fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>>, ArchiveError> {
+    let Some(pledge) = config.pledge(&entry.manifest.document) else {
+        tracing::warn!(document = %entry.manifest.document, "no pledge document in the config; left off the site");
+        return Ok(None);
+    };
+    let path = entry.dir.join("results.json");
+    let bytes = fs::read(&path).map_err(|source| ArchiveError::Io { path: path.clone(), source })?;
+    let bad = |e: serde_json::Error| ArchiveError::BadManifest { path: path.clone(), reason: e.to_string() };
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+    let pledges: Vec<CommitmentProgress> = serde_json::from_value(json["pledges"].clone()).map_err(bad)?;
+    let records: RecordCounts = serde_json::from_value(json["records"].clone()).map_err(bad)?;
+    Ok(Some(Published { entry, pledge, pledges, records }))
+}
+
+fn rows(texts: &Texts, p: &Published) -> Vec<Row> {
+    let lang = texts.language();
+    p.pledge
+        .commitments
+        .iter()
+        .zip(&p.pledges)
+        .map(|(c, cp)| {
+            let (fill, ink) = status_colors(cp.status);
+            Row {
+                title: c.title.clone(),
+                party: party_label(texts, c.party),
+                target: target_text(texts, &c.target, lang),
+                achieved: format::integer(cp.achieved, lang),
+                expected: cp.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
+                status: status_label(texts, cp.status),
+                fill: css(fill),
+                ink: css(ink),
+            }
+        })
+        .collect()
+}
+
+fn generated(entry: &Entry) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&entry.manifest.generated_at).ok().map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn heading(texts: &Texts, p: &Published) -> String {
+    texts.render(
+        "period_line",
+        context! { period => p.entry.manifest.period.clone(), as_of => format::date(p.entry.manifest.as_of, texts.language()) },
+    )
+}
+
+/// The HTML version of a public report: the same content as the public PDF.
+fn report_view(texts: &Texts, p: &Published) -> Value {
+    let lang = texts.language();
+    let m = &p.entry.manifest;
+    let pledge = p.pledge;
+    let generated_text = generated(p.entry).map(|t| format::moment(t, lang)).unwrap_or_default();
+    let as_of = format::date(m.as_of, lang);
+    let commitments: Vec<Value> = pledge
+        .commitments
+        .iter()
+        .zip(&p.pledges)
+        .map(|(c, cp)| {
+            let target = f64::from(cp.target.max(1));
+            let share = (cp.achieved as f64 / target * 100.0).min(100.0).round();
+            let expected = cp.expected_by_now.map(|e| (e / target * 100.0).min(100.0).round());
+            let months: Vec<(String, String)> = if matches!(c.target, Target::Milestones { .. }) {
+                Vec::new()
+            } else {
+                cp.by_month.iter().map(|(k, v)| (month_name(k, lang), format::integer(*v, lang))).collect()
+            };
+            let places: Vec<(String, String)> = c
+                .places
+                .iter()
+                .map(|pl| (pl.clone(), format::integer(cp.by_location.get(pl).copied().unwrap_or(0), lang)))
+                .collect();
+            context! {
+                id => c.id.clone(),
+                heading => format!("{} ({})", c.title, party_label(texts, c.party)),
+                text => c.text.replace(['\u{a0}', '\n'], " "),
+                sentence => progress_sentence(texts, c, cp),
+                share => share, expected => expected, fill => css(status_colors(cp.status).0),
+                bar_label => texts.render("site_progress_label", context! { achieved => cp.achieved, target => cp.target }),
+                months => months, places => places,
+            }
+        })
+        .collect();
+    let parties: Vec<Value> = [Party::Polisen, Party::Kommunen]
+        .into_iter()
+        .map(|party| {
+            let items: Vec<String> = pledge
+                .commitments
+                .iter()
+                .zip(&p.pledges)
+                .filter(|(c, _)| c.party == party)
+                .map(|(c, cp)| {
+                    texts.render(
+                        "party_item",
+                        context! { title => c.title.clone(), achieved => format::integer(cp.achieved, lang), status => status_label(texts, cp.status) },
+                    )
+                })
+                .collect();
+            context! { heading => texts.plain(&format!("party_heading_{}", party.key())), items => items }
+        })
+        .collect();
+    let r = &p.records;
+    let mut quality = vec![texts.render(
+        "quality_counts",
+        context! {
+            rows => format::integer((r.accepted + r.rejected + r.duplicates) as u64, lang),
+            accepted => format::integer(r.accepted as u64, lang), rejected => format::integer(r.rejected as u64, lang),
+            duplicates => format::integer(r.duplicates as u64, lang),
+        },
+    )];
+    if r.after_as_of > 0 {
+        quality.push(texts.render("quality_after", context! { count => r.after_as_of, as_of => as_of.clone() }));
+    }
+    let reasons: Vec<String> =
+        r.by_reason.iter().map(|(code, n)| format!("{}: {n}", texts.plain(&format!("reason_{code}")))).collect();
+    let short_hash: String = m.input_hash.chars().take(12).collect();
+    context! {
+        title => texts.plain("title"), municipality => pledge.municipality.clone(), period => m.period.clone(),
+        subtitle => texts.render("subtitle", context! { municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone() }),
+        document_line => pledge.title.clone(),
+        period_line => heading(texts, p),
+        generated_line => texts.render("generated_line", context! { generated => generated_text.clone() }),
+        intro => texts.render("intro", context! { as_of => as_of, elapsed => days(pledge, m.as_of), total => days(pledge, pledge.end) }),
+        focus_areas => pledge.focus_areas.clone(),
+        rows => Serde(rows(texts, p)), commitments => commitments, parties => parties, quality => quality, reasons => reasons,
+        signed_line => texts.render("signed_line", context! { place => pledge.signed_place.clone(), date => format::date(pledge.signed_on, lang) }),
+        signatories => pledge.signatories.iter().map(|s| context! { name => s.name.clone(), title => s.title.clone() }).collect::<Vec<_>>(),
+        pdf => public_pdf(p.entry),
+        footer => format!("{} · {} · {} · sha256:{short_hash}", m.document, m.period, generated_text),
+    }
+}
+
+fn days(pledge: &Pledge, to: chrono::NaiveDate) -> u32 {
+    crate::progress::days_inclusive(pledge.start, to)
+}
+
+fn month_name(key: &str, lang: Language) -> String {
+    let month0 = key.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1) - 1;
+    format!("{} {}", format::month_short(month0, lang), key.get(..4).unwrap_or_default())
+}
+
+/// Writes the whole site to `config.site_dir`, replacing the previous one. Returns the index page.
+pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError> {
+    let texts = Texts::load(config.language).map_err(site_error)?;
+    let lang = match config.language {
+        Language::Sv => "sv",
+        Language::En => "en",
+    };
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source).map_err(site_error)?;
+    }
+    let t: BTreeMap<String, String> = texts.all_plain();
+    let entries: Vec<Entry> = archive.list()?.into_iter().filter(|e| !e.superseded).collect();
+    let published: Vec<Published> =
+        entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
+
+    let site = &config.site_dir;
+    let temp = site.with_extension("tmp");
+    if temp.exists() {
+        fs::remove_dir_all(&temp).map_err(|source| ArchiveError::Io { path: temp.clone(), source })?;
+    }
+    let put = |rel: &str, bytes: &[u8]| -> Result<(), ArchiveError> {
+        let path = temp.join(rel);
+        let io = |source| ArchiveError::Io { path: path.clone(), source };
+        fs::create_dir_all(path.parent().unwrap_or(&temp)).map_err(io)?;
+        fs::write(&path, bytes).map_err(|source| ArchiveError::Io { path: path.clone(), source })
+    };
+    let render = |name: &str, ctx: Value| env.get_template(name).and_then(|tpl| tpl.render(ctx)).map_err(site_error);
+
+    let mut documents: BTreeMap<String, DocumentView> = BTreeMap::new();
+    for p in &published {
+        let m = &p.entry.manifest;
+        let rel = format!("{}/{}", m.document, m.period);
+        for file in [public_pdf(p.entry), "results.json".to_string()] {
+            let bytes = fs::read(p.entry.dir.join(&file))
+                .map_err(|source| ArchiveError::Io { path: p.entry.dir.join(&file), source })?;
+            put(&format!("{rel}/{file}"), &bytes)?;
+        }
+        let page = render("report.html", context! { lang => lang, t => t.clone(), r => report_view(&texts, p) })?;
+        put(&format!("{rel}/index.html"), page.as_bytes())?;
+        let published_text =
+            generated(p.entry).map(|g| format::date(g.date_naive(), texts.language())).unwrap_or_default();
+        documents
+            .entry(m.document.clone())
+            .or_insert_with(|| DocumentView {
+                id: p.pledge.id.clone(),
+                title: p.pledge.title.clone(),
+                municipality: p.pledge.municipality.clone(),
+                police_area: p.pledge.police_area.clone(),
+                followups: Vec::new(),
+            })
+            .followups
+            .push(FollowUpView {
+                period: m.period.clone(),
+                heading: heading(&texts, p),
+                published: texts.render("site_published", context! { date => published_text }),
+                pdf: public_pdf(p.entry),
+                rows: rows(&texts, p),
+            });
+    }
+    for doc in documents.values() {
+        let page = render("document.html", context! { lang => lang, t => t.clone(), doc => Value::from(Serde(doc)) })?;
+        put(&format!("{}/index.html", doc.id), page.as_bytes())?;
+    }
+    let docs: Vec<&DocumentView> = documents.values().collect();
+    put(
+        "index.html",
+        render("index.html", context! { lang => lang, t => t.clone(), documents => Value::from(Serde(&docs)) })?
+            .as_bytes(),
+    )?;
+    put("feed.xml", feed(&render, &texts, &published, lang, &t)?.as_bytes())?;
+    put("results.csv", &results_csv(&published))?;
+    put("style.css", STYLE.as_bytes())?;
+
+    let old = site.with_extension("old");
+    if site.exists() {
+        fs::rename(site, &old).map_err(|source| ArchiveError::Io { path: site.clone(), source })?;
+    }
+    fs::rename(&temp, site).map_err(|source| ArchiveError::Io { path: site.clone(), source })?;
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(|source| ArchiveError::Io { path: old.clone(), source })?;
+    }
+    Ok(site.join("index.html"))
+}
+
+fn feed(
+    render: &dyn Fn(&str, Value) -> Result<String, ArchiveError>,
+    texts: &Texts,
+    published: &[Published],
+    lang: &str,
+    t: &BTreeMap<String, String>,
+) -> Result<String, ArchiveError> {
+    // Newest first, as feed readers expect.
+    let mut newest: Vec<&Published> = published.iter().collect();
+    newest.sort_by(|a, b| b.entry.manifest.generated_at.cmp(&a.entry.manifest.generated_at));
+    let entries: Vec<Value> = newest
+        .into_iter()
+        .map(|p| {
+            let m = &p.entry.manifest;
+            context! {
+                title => format!("{}: {}", p.pledge.title, heading(texts, p)),
+                document => m.document.clone(), period => m.period.clone(), updated => m.generated_at.clone(),
+                pdf => public_pdf(p.entry),
+                summary => p.pledge.commitments.iter().zip(&p.pledges)
+                    .map(|(c, cp)| format!("{}: {} ({})", c.title, cp.achieved, status_label(texts, cp.status)))
+                    .collect::<Vec<_>>().join("; "),
+            }
+        })
+        .collect();
+    let updated = published
+        .iter()
+        .map(|p| p.entry.manifest.generated_at.clone())
+        .max()
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    render("feed.xml", context! { lang => lang, t => t.clone(), entries => entries, updated => updated })
+}
+
+/// Open data: one row per commitment per publication, every cell inert in a spreadsheet.
+#[must_use]
+fn results_csv(published: &[Published]) -> Vec<u8> {
+    // A BOM, so that Excel on Swedish Windows reads the file as UTF-8.
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
+    let _ = w.write_record([
+        "document",
+        "municipality",
+        "period",
+        "as_of",
+        "published",
+        "commitment",
+        "title",
+        "party",
+        "target",
+        "achieved",
+        "expected_by_now",
+        "forecast",
+        "status",
+    ]);
+    for p in published {
+        let m = &p.entry.manifest;
+        for (c, cp) in p.pledge.commitments.iter().zip(&p.pledges) {
+            let row = [
+                m.document.clone(),
+                p.pledge.municipality.clone(),
+                m.period.clone(),
+                m.as_of.to_string(),
+                m.generated_at.clone(),
+                c.id.clone(),
+                c.title.clone(),
+                c.party.key().to_string(),
+                cp.target.to_string(),
+                cp.achieved.to_string(),
+                cp.expected_by_now.map(|e| format!("{e:.2}")).unwrap_or_default(),
+                cp.forecast.map(|f| format!("{f:.2}")).unwrap_or_default(),
+                cp.status.key().to_string(),
+            ];
+            let _ = w.write_record(row.iter().map(|c| inert(c)));
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The site's index page for `config`.
+#[must_use]
+pub fn index(config: &Config) -> PathBuf {
+    config.site_dir.join("index.html")
+}

@@ -1,0 +1,88 @@
+//! `lofte archive list | show P | verify | site`: what was published, and whether it is still intact.
+
+use crate::archive::{site, Archive};
+use crate::cli::{ArchiveAction, CliError};
+use crate::config::Config;
+
+/// Runs an archive action.
+pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
+    let archive = Archive::new(&config.archive_dir);
+    match action {
+        ArchiveAction::List => {
+            let entries = archive.list()?;
+            if entries.is_empty() {
+                println!("the archive at {} is empty: nothing has been published", archive.root().display());
+            }
+            for e in entries {
+                let m = &e.manifest;
+                let state = if e.superseded { "superseded" } else { "current" };
+                println!(
+                    "{:<20} {:<8} as of {}  generated {}  {:<10} {}",
+                    m.document,
+                    m.period,
+                    m.as_of,
+                    m.generated_at,
+                    state,
+                    e.dir.display()
+                );
+            }
+            Ok(())
+        }
+        ArchiveAction::Show { period } => {
+            let entries: Vec<_> =
+                archive.list()?.into_iter().filter(|e| !e.superseded && e.manifest.period == *period).collect();
+            if entries.is_empty() {
+                return Err(CliError::NoSuchPeriod(period.clone()));
+            }
+            for e in entries {
+                let m = &e.manifest;
+                println!(
+                    "{} {} (as of {}), generated {} by lofte {}",
+                    m.document, m.period, m.as_of, m.generated_at, m.tool_version
+                );
+                println!("  folder: {}", e.dir.display());
+                println!("  input sha256: {}", m.input_hash);
+                println!("  config sha256: {}", m.config_hash);
+                println!("  files:");
+                for (name, hash) in &m.files {
+                    println!("    {name:<40} sha256:{hash}");
+                }
+                println!("  deliveries:");
+                for (who, status) in &m.deliveries {
+                    println!("    {who:<60} {status}");
+                }
+                if let Ok(bytes) = std::fs::read(e.dir.join("results.json")) {
+                    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+                        println!("  results:");
+                        for p in json["pledges"].as_array().into_iter().flatten() {
+                            println!(
+                                "    {:<22} {:>5} of {:<5} {}",
+                                p["id"].as_str().unwrap_or(""),
+                                p["achieved"],
+                                p["target"],
+                                p["status"].as_str().unwrap_or("")
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+        ArchiveAction::Verify => {
+            let problems = archive.verify()?;
+            if problems.is_empty() {
+                let entries = archive.list()?;
+                let files: usize = entries.iter().map(|e| e.manifest.files.len()).sum();
+                println!("ok: {} entries, {files} files, every SHA-256 matches", entries.len());
+                Ok(())
+            } else {
+                Err(CliError::Verify(problems))
+            }
+        }
+        ArchiveAction::Site => {
+            let index = site::write(config, &archive)?;
+            println!("public site written: {}", index.display());
+            Ok(())
+        }
+    }
+}
