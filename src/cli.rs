@@ -202,6 +202,9 @@ pub enum CliError {
     /// `archive show` found no such period.
     #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
     NoSuchPeriod(String),
+    /// Some deliveries failed or are still pending.
+    #[error("{0}")]
+    Delivery(String),
     /// The command exists in the contract but is not built yet.
     #[error("`lofte {0}` is not implemented yet")]
     NotImplemented(&'static str),
@@ -222,7 +225,8 @@ impl CliError {
             | CliError::NotImplemented(_)
             | CliError::Report(_)
             | CliError::Archive(_)
-            | CliError::Verify(_) => 1,
+            | CliError::Verify(_)
+            | CliError::Delivery(_) => 1,
         }
     }
 }
@@ -265,7 +269,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = cli.load_config()?;
             crate::archive_cli::run(&config, action)
         }
-        Command::Deliver { .. } => Err(CliError::NotImplemented("deliver")),
+        Command::Deliver { retry } => {
+            let config = cli.load_config()?;
+            deliver(&config, *retry).await
+        }
         Command::Status => Err(CliError::NotImplemented("status")),
     }
 }
@@ -305,6 +312,38 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
     }
 }
 
+async fn deliver(config: &Config, retry: bool) -> Result<(), CliError> {
+    use crate::deliver::outbox::Outbox;
+    let outbox_error = |e: crate::deliver::DeliverError| CliError::Pipeline(PipelineError::Deliver(e));
+    if retry {
+        let mut outbox = Outbox::open(&config.state_dir).map_err(outbox_error)?;
+        let archive = crate::archive::Archive::new(&config.archive_dir);
+        crate::deliver::enqueue_archive(&mut outbox, &archive, crate::deliver::now()).map_err(outbox_error)?;
+        let transport = crate::deliver::transport::Transport::from_config(config).map_err(outbox_error)?;
+        let s = crate::deliver::send_due(config, &outbox, &transport, crate::deliver::now(), true)
+            .await
+            .map_err(outbox_error)?;
+        println!("retried: {} sent, {} failed, {} still pending", s.sent, s.failed, s.pending);
+    }
+    let outbox = Outbox::open(&config.state_dir).map_err(outbox_error)?;
+    let rows = outbox.all().map_err(outbox_error)?;
+    if rows.is_empty() {
+        println!("no deliveries recorded yet");
+    }
+    for r in &rows {
+        let error = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+        println!(
+            "{:<18} {:<8} {:<13} {:<45} {:<8} attempts {}{error}",
+            r.document, r.period, r.role, r.address, r.status, r.attempts
+        );
+    }
+    let open = rows.iter().filter(|r| r.status != "sent").count();
+    if retry && open > 0 {
+        return Err(CliError::Delivery(format!("{open} delivery(ies) not sent: see the list above")));
+    }
+    Ok(())
+}
+
 async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride) -> Result<(), CliError> {
     let options = pipeline::PublishOptions {
         period: args.period.clone(),
@@ -330,7 +369,22 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
     if let Some(stale) = &done.stale {
         println!("warning: {stale}");
     }
-    println!("delivery: {} recipient(s) recorded as pending (mail delivery is not built yet)", m.deliveries.len());
+    let d = &done.delivery;
+    if done.dry_run {
+        println!(
+            "delivery: {} message(s) written to {} and sent nowhere",
+            d.pending,
+            config.outbox_dir.join("dry-run").display()
+        );
+    } else {
+        println!("delivery: {} sent, {} failed, {} pending", d.sent, d.failed, d.pending);
+        for (who, status) in m.deliveries.iter().filter(|(_, s)| *s != "sent") {
+            println!("  {who}: {status}");
+        }
+    }
+    if !done.dry_run && d.failed > 0 {
+        return Err(CliError::Delivery(format!("{} delivery(ies) failed for good; see `lofte deliver`", d.failed)));
+    }
     Ok(())
 }
 

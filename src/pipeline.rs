@@ -8,8 +8,11 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
-use crate::archive::{Archive, ArchiveError, Manifest};
+use crate::archive::{Archive, ArchiveError, Entry, Manifest};
 use crate::config::{Config, SourceConfig};
+use crate::deliver::outbox::Outbox;
+use crate::deliver::transport::Transport;
+use crate::deliver::{DeliverError, Summary};
 use crate::edition::Edition;
 use crate::period::{Period, PeriodError};
 use crate::pledge::Pledge;
@@ -48,6 +51,9 @@ pub enum PipelineError {
     /// The entry is archived, but the public site could not be regenerated.
     #[error("published and archived, but the public site could not be written: {0}; run `lofte archive site` once the cause is fixed")]
     Site(String),
+    /// Delivery could not run.
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
     /// A stage panicked (a bug); the message is the panic's.
     #[error("the progress computation crashed: {0}")]
     Crashed(String),
@@ -210,6 +216,8 @@ pub struct Published {
     pub stale: Option<String>,
     /// The site's index page, after regeneration.
     pub site: Option<PathBuf>,
+    /// What delivery did (for a dry run: the messages written to the outbox folder).
+    pub delivery: Summary,
 }
 
 /// Options of one publication.
@@ -281,12 +289,60 @@ pub async fn publish(
             let path = dir.join(name);
             std::fs::write(&path, bytes).map_err(|source| ArchiveError::Io { path, source })?;
         }
-        return Ok(Published { dir, manifest, dry_run: true, stale: follow_up.stale, site: None });
+        let entry = Entry { dir, manifest, superseded: false };
+        let delivery = dry_run_messages(config, &entry, &follow_up.pledge)?;
+        return Ok(Published {
+            dir: entry.dir,
+            manifest: entry.manifest,
+            dry_run: true,
+            stale: follow_up.stale,
+            site: None,
+            delivery,
+        });
     }
     let entry = archive.write(manifest, &files, options.force)?;
     info!(dir = %entry.dir.display(), "archived");
+    crate::fault::point("after-archive");
     let site = crate::archive::site::write(config, &archive).map_err(|e| PipelineError::Site(e.to_string()))?;
-    Ok(Published { dir: entry.dir, manifest: entry.manifest, dry_run: false, stale: follow_up.stale, site: Some(site) })
+    let delivery = deliver(config, &archive).await?;
+    let manifest =
+        archive.current(&entry.manifest.document, &entry.manifest.period)?.map_or(entry.manifest, |e| e.manifest);
+    Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale, site: Some(site), delivery })
+}
+
+/// Records the outbox rows of every archived entry that lacks them, then sends what is due.
+pub async fn deliver(config: &Config, archive: &Archive) -> Result<Summary, PipelineError> {
+    let mut outbox = Outbox::open(&config.state_dir)?;
+    crate::deliver::enqueue_archive(&mut outbox, archive, crate::deliver::now())?;
+    let transport = Transport::from_config(config)?;
+    Ok(crate::deliver::send_due(config, &outbox, &transport, crate::deliver::now(), false).await?)
+}
+
+/// A dry run's messages, written to `<outbox_dir>/dry-run/` and sent nowhere.
+fn dry_run_messages(config: &Config, entry: &Entry, pledge: &Pledge) -> Result<Summary, PipelineError> {
+    let texts = Texts::load(config.language).map_err(ReportError::from)?;
+    let dir = config.outbox_dir.join("dry-run");
+    let mut written = 0;
+    for (role, address) in crate::deliver::recipients(entry) {
+        let row = crate::deliver::outbox::Row {
+            document: entry.manifest.document.clone(),
+            period: entry.manifest.period.clone(),
+            role,
+            address,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            created_at: 0,
+            last_error: None,
+        };
+        let built = crate::deliver::message::build(config, &texts, &row, entry, pledge)?;
+        let path = dir.join(crate::deliver::transport::eml_name(&built.message_id));
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, &built.bytes))
+            .map_err(|source| ArchiveError::Io { path, source })?;
+        written += 1;
+    }
+    Ok(Summary { sent: 0, failed: 0, pending: written })
 }
 
 /// The files of an archive entry: both PDFs, results (public, and internal with provenance), input and rejects.

@@ -1,6 +1,8 @@
 //! Shared test helpers: a copy of the shipped configuration in a temporary folder, and the `lofte` binary.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -43,23 +45,36 @@ impl Fixture {
 
     /// Runs `lofte --config <fixture> ARGS` in the fixture folder.
     pub fn lofte(&self, args: &[&str]) -> Output {
+        self.lofte_env(args, &[])
+    }
+
+    /// The same, with environment variables set.
+    pub fn lofte_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let config = self.config();
         let mut all = vec!["--config", config.to_str().unwrap()];
         all.extend_from_slice(args);
-        lofte_in(self.dir.path(), &all)
+        let mut command = lofte_command(self.dir.path(), &all);
+        command.envs(env.iter().copied());
+        command.output().unwrap()
     }
 }
 
 /// Runs the `lofte` binary in `cwd` with no SMTP settings from the environment.
 pub fn lofte_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lofte"))
+    lofte_command(cwd, args).output().unwrap()
+}
+
+fn lofte_command(cwd: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lofte"));
+    command
         .args(args)
         .current_dir(cwd)
         .env_remove("LOFTE_SMTP_URL")
         .env_remove("LOFTE_SMTP_PASSWORD")
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
+        .env_remove("LOFTE_FAULT")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("RUST_LOG");
+    command
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,164 @@
+//! One e-mail per recipient, built from the archive entry: plain-text and HTML bodies from `templates/mail.*`, the
+//! edition's PDF attached under a Swedish file name, a Message-ID that is the same every time for the same
+//! (document, period, recipient), and list headers on the public list's mail. The same entry gives the same bytes.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use lettre::address::Envelope;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+use minijinja::value::Serde;
+use minijinja::{context, Environment};
+use serde::Serialize;
+
+use super::outbox::Row;
+use super::DeliverError;
+use crate::archive::{sha256, Entry};
+use crate::config::{Config, Language};
+use crate::edition::Edition;
+use crate::pledge::Pledge;
+use crate::progress::CommitmentProgress;
+use crate::report::format;
+use crate::report::templates::Texts;
+use crate::report::words::{status_label, target_text};
+
+/// A message ready to send to one address.
+pub struct Built {
+    /// The Message-ID, with angle brackets.
+    pub message_id: String,
+    /// The envelope: our sender, this one recipient.
+    pub envelope: Envelope,
+    /// The message as sent (CRLF, ASCII).
+    pub bytes: Vec<u8>,
+}
+
+/// The edition a role gets: the police chief and the board chair the internal one, the public list the public one.
+#[must_use]
+pub fn edition_for(role: &str) -> Edition {
+    if role == "public_list" {
+        Edition::Public
+    } else {
+        Edition::Internal
+    }
+}
+
+#[derive(Serialize)]
+struct MailRow {
+    title: String,
+    achieved: String,
+    target: String,
+    status: String,
+}
+
+fn bad(what: impl std::fmt::Display) -> DeliverError {
+    DeliverError::Message(what.to_string())
+}
+
+/// Refuses CR or LF in a value that goes into a header, where it could start a header of its own.
+fn one_line<'a>(what: &str, value: &'a str) -> Result<&'a str, DeliverError> {
+    if value.contains(['\r', '\n']) {
+        Err(bad(format!("{what} contains a line break, which would let it inject mail headers: {value:?}")))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Builds the message of `row` from the archive entry `entry` of `pledge`.
+pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &Pledge) -> Result<Built, DeliverError> {
+    let lang = texts.language();
+    let m = &entry.manifest;
+    let edition = edition_for(&row.role);
+    let pdf_name = format!("{}-{}-{}.pdf", m.document, m.period, edition.key());
+    let pdf = std::fs::read(entry.dir.join(&pdf_name))
+        .map_err(|e| bad(format!("{}: {e}", entry.dir.join(&pdf_name).display())))?;
+    let results: serde_json::Value = std::fs::read(entry.dir.join("results.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad(format!("{}: results.json is missing or unreadable", entry.dir.display())))?;
+    let progress: Vec<CommitmentProgress> = serde_json::from_value(results["pledges"].clone()).map_err(bad)?;
+    let rows: Vec<MailRow> = pledge
+        .commitments
+        .iter()
+        .zip(&progress)
+        .map(|(c, p)| MailRow {
+            title: c.title.clone(),
+            achieved: format::integer(p.achieved, lang),
+            target: target_text(texts, &c.target, lang),
+            status: status_label(texts, p.status),
+        })
+        .collect();
+
+    let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
+    let subject = texts.render("mail_subject", vars.clone());
+    let attachment = texts.render("mail_attachment", vars);
+    let unsubscribe = (row.role == "public_list").then(|| config.mail.unsubscribe.clone());
+    let edition_label = texts.plain(&format!("edition_{}", edition.key()));
+    let ctx = context! {
+        municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone(), period => m.period.clone(),
+        as_of => format::date(m.as_of, lang), rows => Serde(&rows), attachment => attachment.clone(),
+        edition => edition_label, unsubscribe => unsubscribe.clone(), subject => subject.clone(),
+    };
+    let (text, html) = bodies(lang, &ctx)?;
+
+    let from: Mailbox = one_line("mail.from", &config.mail.from)?
+        .parse()
+        .map_err(|e| bad(format!("mail.from {:?}: {e}", config.mail.from)))?;
+    let to: Address =
+        one_line("recipient", &row.address)?.parse().map_err(|e| bad(format!("recipient {:?}: {e}", row.address)))?;
+    let key = sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes());
+    let message_id = format!("<{}.{}.{}.{}@{}>", m.document, m.period, row.role, &key[..16], from.email.domain());
+    let date = chrono::DateTime::parse_from_rfc3339(&m.generated_at).map_or(0, |t| t.timestamp()).max(0) as u64;
+
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(None, to.clone()))
+        .subject(subject)
+        .message_id(Some(message_id.clone()))
+        .date(UNIX_EPOCH + Duration::from_secs(date));
+    if let Some(reply_to) = &config.mail.reply_to {
+        builder = builder.reply_to(
+            one_line("mail.reply_to", reply_to)?
+                .parse()
+                .map_err(|e| bad(format!("mail.reply_to {reply_to:?}: {e}")))?,
+        );
+    }
+    if let Some(unsubscribe) = &unsubscribe {
+        let header = |name: &'static str, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
+        builder = builder
+            .raw_header(header("List-Id", format!("<{}>", one_line("mail.list_id", &config.mail.list_id)?)))
+            .raw_header(header("List-Unsubscribe", format!("<{}>", one_line("mail.unsubscribe", unsubscribe)?)));
+        if unsubscribe.starts_with("https://") {
+            builder = builder.raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+        }
+    }
+    let pdf_type = ContentType::parse("application/pdf").map_err(bad)?;
+    let message = builder
+        .multipart(
+            MultiPart::mixed()
+                .boundary(format!("lofte-mixed-{}", &key[..24]))
+                .multipart(
+                    MultiPart::alternative()
+                        .boundary(format!("lofte-alt-{}", &key[..24]))
+                        .singlepart(SinglePart::plain(text))
+                        .singlepart(SinglePart::html(html)),
+                )
+                .singlepart(Attachment::new(attachment).body(pdf, pdf_type)),
+        )
+        .map_err(bad)?;
+    let envelope = Envelope::new(Some(from.email), vec![to]).map_err(bad)?;
+    Ok(Built { message_id, envelope, bytes: message.formatted() })
+}
+
+fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), DeliverError> {
+    let (txt, html) = match lang {
+        Language::Sv => (include_str!("../../templates/mail.sv.txt"), include_str!("../../templates/mail.sv.html")),
+        Language::En => (include_str!("../../templates/mail.en.txt"), include_str!("../../templates/mail.en.html")),
+    };
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("mail.txt", txt).map_err(bad)?;
+    env.add_template("mail.html", html).map_err(bad)?;
+    let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(bad);
+    Ok((render("mail.txt")?, render("mail.html")?))
+}
