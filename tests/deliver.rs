@@ -196,3 +196,35 @@ fn without_smtp_the_messages_go_to_the_outbox_folder_named_by_message_id() {
     assert_eq!(std::fs::read_dir(f.path("outbox/dry-run")).unwrap().count(), 3);
     assert_eq!(std::fs::read_dir(f.path("outbox")).unwrap().count(), 4, "three messages and the dry-run folder");
 }
+
+#[test]
+fn html_bodies_escape_data_and_an_https_unsubscribe_adds_one_click_post() {
+    let f = Fixture::new();
+    f.edit(
+        "config/pledges/oskarshamn-2021.toml",
+        "title = \"Fotpatrullering i skolmiljö\"",
+        "title = \"Fotpatrull <script>alert(1)</script> & co\"",
+    );
+    f.edit(
+        "config/lofte.toml",
+        "unsubscribe = \"mailto:medborgarloften-unsubscribe@lista.oskarshamn.example.se\"",
+        "unsubscribe = \"https://oskarshamn.example.se/avregistrera\"",
+    );
+    let out = f.lofte(&["publish", "--period", "2021-H1", "--generated-at", AT]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let name = std::fs::read_dir(f.path("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("public_list"))
+        .unwrap();
+    let bytes = std::fs::read(name).unwrap();
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("Fotpatrull &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"), "{html}");
+    assert!(!html.contains("<script>"));
+    assert_eq!(
+        message.header_raw("List-Unsubscribe").map(str::trim),
+        Some("<https://oskarshamn.example.se/avregistrera>")
+    );
+    assert_eq!(message.header_raw("List-Unsubscribe-Post").map(str::trim), Some("List-Unsubscribe=One-Click"));
+}
