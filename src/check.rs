@@ -119,7 +119,9 @@ fn redact_user(url: &str) -> String {
     }
 }
 
-fn next_runs(config: &Config) -> String {
+/// The next scheduled runs, and runs missed beyond the catch-up window (which the daemon will not send).
+#[must_use]
+pub fn next_runs(config: &Config) -> String {
     let tz = config.schedule.timezone;
     let mut runs = Vec::new();
     for run in &config.schedule.runs {
@@ -136,6 +138,15 @@ fn next_runs(config: &Config) -> String {
         let note =
             if config.pledge_for_year(period.year).is_some() { "" } else { "  (no pledge document covers it yet)" };
         let _ = writeln!(out, "  {}  publishes {period}{note}", at.format("%Y-%m-%d %H:%M %Z"));
+    }
+    if let Ok(entries) = crate::daemon::entries(config) {
+        for (at, period, _) in crate::daemon::due_at_start(config, &entries, Utc::now()).into_iter().filter(|d| !d.2) {
+            let _ = writeln!(
+                out,
+                "  missed: {period} was due {} and is not published; older than the catch-up window, so the daemon will not send it (use lofte publish --period {period})",
+                at.format("%Y-%m-%d %H:%M %Z")
+            );
+        }
     }
     out
 }

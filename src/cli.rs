@@ -202,12 +202,12 @@ pub enum CliError {
     /// `archive show` found no such period.
     #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
     NoSuchPeriod(String),
+    /// The daemon could not start.
+    #[error("{0}")]
+    Daemon(String),
     /// Some deliveries failed or are still pending.
     #[error("{0}")]
     Delivery(String),
-    /// The command exists in the contract but is not built yet.
-    #[error("`lofte {0}` is not implemented yet")]
-    NotImplemented(&'static str),
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -222,11 +222,11 @@ impl CliError {
             CliError::Config(_) | CliError::GeneratedAt(_) | CliError::NoSuchPeriod(_) => 2,
             CliError::Pipeline(e) => e.exit_code(),
             CliError::Output { .. }
-            | CliError::NotImplemented(_)
             | CliError::Report(_)
             | CliError::Archive(_)
             | CliError::Verify(_)
-            | CliError::Delivery(_) => 1,
+            | CliError::Delivery(_)
+            | CliError::Daemon(_) => 1,
         }
     }
 }
@@ -264,7 +264,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = cli.load_config()?;
             publish(&config, args, &records).await
         }
-        Command::Daemon => Err(CliError::NotImplemented("daemon")),
+        Command::Daemon => {
+            let config = cli.load_config()?;
+            crate::daemon::run(&config, &records).await.map_err(|e| CliError::Daemon(e.to_string()))
+        }
         Command::Archive { action } => {
             let config = cli.load_config()?;
             crate::archive_cli::run(&config, action)
@@ -273,7 +276,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = cli.load_config()?;
             deliver(&config, *retry).await
         }
-        Command::Status => Err(CliError::NotImplemented("status")),
+        Command::Status => {
+            let config = cli.load_config()?;
+            status(&config)
+        }
     }
 }
 
@@ -310,6 +316,40 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
             Ok(())
         }
     }
+}
+
+fn status(config: &Config) -> Result<(), CliError> {
+    let state_error = |e: crate::daemon::state::LockError| CliError::Daemon(e.to_string());
+    println!("last runs:");
+    let runs = crate::daemon::state::last_runs(&config.state_dir, 10).map_err(state_error)?;
+    if runs.is_empty() {
+        println!("  none yet");
+    }
+    for r in runs {
+        println!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome, r.message);
+    }
+    print!("{}", crate::check::next_runs(config));
+    let outbox =
+        crate::deliver::outbox::Outbox::open(&config.state_dir).map_err(|e| CliError::Daemon(e.to_string()))?;
+    let pending: Vec<_> = outbox
+        .all()
+        .map_err(|e| CliError::Daemon(e.to_string()))?
+        .into_iter()
+        .filter(|r| r.status == "pending")
+        .collect();
+    println!("\npending deliveries: {}", pending.len());
+    for r in pending {
+        let next = chrono::DateTime::from_timestamp(r.next_attempt_at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+        println!(
+            "  {} {} {} {}  next attempt {next}  {}",
+            r.document,
+            r.period,
+            r.role,
+            r.address,
+            r.last_error.unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 async fn deliver(config: &Config, retry: bool) -> Result<(), CliError> {

@@ -9,6 +9,7 @@ pub mod archive_cli;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod deliver;
 pub mod edition;
 pub mod fault;

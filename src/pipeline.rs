@@ -51,6 +51,9 @@ pub enum PipelineError {
     /// The entry is archived, but the public site could not be regenerated.
     #[error("published and archived, but the public site could not be written: {0}; run `lofte archive site` once the cause is fixed")]
     Site(String),
+    /// Another process is publishing.
+    #[error(transparent)]
+    Busy(crate::daemon::state::LockError),
     /// Delivery could not run.
     #[error(transparent)]
     Deliver(#[from] DeliverError),
@@ -246,6 +249,12 @@ pub async fn publish(
         .id
         .clone();
     let archive = Archive::new(&config.archive_dir);
+    // One publication at a time per state folder: a second daemon or a manual publish waits its turn.
+    let _lock = if options.dry_run {
+        None
+    } else {
+        Some(crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(PipelineError::Busy)?)
+    };
     if !options.force && !options.dry_run {
         if let Some(earlier) = archive.current(&document, &period.name)? {
             return Err(ArchiveError::AlreadyPublished {

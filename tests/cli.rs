@@ -37,14 +37,6 @@ fn a_missing_config_file_exits_2_and_says_how_to_give_another() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_1() {
-    let f = Fixture::new();
-    let out = f.lofte(&["daemon"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("`lofte daemon` is not implemented yet"));
-}
-
-#[test]
 fn stale_records_give_a_warning_naming_the_newest_date() {
     let f = Fixture::new();
     std::fs::write(

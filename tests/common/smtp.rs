@@ -1,6 +1,6 @@
 //! A small but real SMTP server on 127.0.0.1 for the delivery tests: it speaks the protocol lettre speaks (EHLO,
 //! MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT), keeps every accepted message, and answers RCPT with
-//! whatever the test decides per address and attempt (250, 451, 550 …).
+//! whatever the test decides per address and attempt (250, 451, 550 …, or `delay:MS:250 ok` for a slow server).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -114,7 +114,13 @@ async fn session(
                 *n += 1;
                 *n
             };
-            let answer = policy(&address, n);
+            let mut answer = policy(&address, n);
+            // "delay:MS:reply" makes a slow server.
+            if let Some(rest) = answer.strip_prefix("delay:") {
+                let (ms, reply) = rest.split_once(':').unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(ms.parse().unwrap())).await;
+                answer = reply.to_string();
+            }
             if answer.starts_with('2') {
                 rcpts.push(address);
             }
