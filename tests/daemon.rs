@@ -11,6 +11,8 @@ use common::{stdout, Fixture};
 
 /// Every two seconds, publish 2021-H1: the first run publishes, every later one finds it published.
 const EVERY_TWO_SECONDS: &str = "[[schedule.runs]]\ncron = \"*/2 * * * * *\"\nperiod = \"2021-H1\"\n";
+/// Two periods on one schedule: H1 and the whole year.
+const TWO_PERIODS: &str = "[[schedule.runs]]\ncron = \"*/2 * * * * *\"\nperiod = \"2021-H1\"\n\n[[schedule.runs]]\ncron = \"*/3 * * * * *\"\nperiod = \"2021\"\n";
 
 fn schedule(f: &Fixture, runs: &str, catch_up_days: u32) {
     let text = f.read("config/lofte.toml");
@@ -21,9 +23,17 @@ fn schedule(f: &Fixture, runs: &str, catch_up_days: u32) {
 }
 
 fn daemon(f: &Fixture, smtp_url: &str) -> Child {
+    daemon_with(f, smtp_url, &[])
+}
+
+fn daemon_with(f: &Fixture, smtp_url: &str, extra: &[&str]) -> Child {
+    let config = f.config();
+    let mut args = vec!["--config", config.to_str().unwrap(), "-v"];
+    args.extend_from_slice(extra);
+    args.push("daemon");
     Command::new(env!("CARGO_BIN_EXE_lofte"))
         .current_dir(f.dir.path())
-        .args(["--config", f.config().to_str().unwrap(), "-v", "daemon"])
+        .args(&args)
         .env("LOFTE_SMTP_URL", smtp_url)
         .env_remove("LOFTE_FAULT")
         .stdout(Stdio::piped())
@@ -50,25 +60,25 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 #[test]
 fn two_daemons_on_one_state_folder_publish_and_deliver_exactly_once() {
     let f = Fixture::new();
-    schedule(&f, EVERY_TWO_SECONDS, 0);
+    schedule(&f, TWO_PERIODS, 0);
     let server = SmtpServer::start();
     let (a, b) = (daemon(&f, &server.url()), daemon(&f, &server.url()));
-    wait_for("three messages", Duration::from_secs(60), || server.messages().len() >= 3);
+    wait_for("six messages", Duration::from_secs(60), || server.messages().len() >= 6);
     // Several more scheduled runs pass; each finds the period published.
     std::thread::sleep(Duration::from_secs(5));
     let (code_a, log_a) = terminate(a);
     let (code_b, log_b) = terminate(b);
     assert_eq!((code_a, code_b), (Some(0), Some(0)), "{log_a}\n{log_b}");
-    assert_eq!(server.messages().len(), 3, "published and delivered exactly once");
+    assert_eq!(server.messages().len(), 6, "each period published and delivered exactly once");
     for address in [
         "lokalpolischef.vastervik@polisen.example.se",
         "ks.ordforande@oskarshamn.example.se",
         "medborgarloften@lista.oskarshamn.example.se",
     ] {
-        assert_eq!(server.count_for(address), 1, "{address}");
+        assert_eq!(server.count_for(address), 2, "{address}: one message per period");
     }
     let list = stdout(&f.lofte(&["archive", "list"]));
-    assert_eq!(list.lines().count(), 1, "{list}");
+    assert_eq!(list.lines().count(), 2, "{list}");
     let status = stdout(&f.lofte(&["status"]));
     assert!(status.contains("published") && status.contains("skipped"), "{status}");
     assert!(status.contains("pending deliveries: 0"), "{status}");
@@ -132,4 +142,20 @@ fn a_manual_publish_waits_its_turn_behind_the_lock() {
     assert!(err.contains("another lofte (process") && err.contains("holds the publish lock"), "{err}");
     drop(lock);
     assert_eq!(f.lofte(&["publish", "--period", "2021-H1"]).status.code(), Some(0));
+}
+
+#[test]
+fn a_failed_run_is_recorded_and_the_daemon_keeps_running() {
+    let f = Fixture::new();
+    schedule(&f, EVERY_TWO_SECONDS, 0);
+    let server = SmtpServer::start();
+    let child = daemon_with(&f, &server.url(), &["--records", "missing.csv"]);
+    wait_for("a failed run in the history", Duration::from_secs(60), || {
+        stdout(&f.lofte(&["status"])).contains("failed")
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let (code, log) = terminate(child);
+    assert_eq!(code, Some(0), "the daemon was still running and stopped cleanly: {log}");
+    assert!(log.contains("run failed") && log.contains("missing.csv"), "{log}");
+    assert!(server.messages().is_empty(), "nothing built from missing data");
 }
