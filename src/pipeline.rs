@@ -269,6 +269,7 @@ pub async fn publish(
     let mut publications = archive.publications(&document, &period.name)?;
     publications.push(period.as_of);
     let follow_up = follow_up(config, &options.period, None, records, &publications).await?;
+    crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
     let files = entry_files(config, &follow_up, options.generated_at)?;
     crate::fault::point("after-render");

@@ -266,7 +266,13 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
 fn read_manifest(dir: &Path) -> Result<Manifest, ArchiveError> {
     let path = dir.join(MANIFEST);
     let bytes = fs::read(&path).map_err(io(&path))?;
-    serde_json::from_slice(&bytes).map_err(|e| ArchiveError::BadManifest { path, reason: e.to_string() })
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| ArchiveError::BadManifest { path: path.clone(), reason: e.to_string() })?;
+    // The ids become paths of the public site: refuse anything that could leave its folder.
+    if !crate::pledge::is_safe_id(&manifest.document) || crate::period::Period::parse(&manifest.period).is_err() {
+        return Err(ArchiveError::BadManifest { path, reason: "document or period is not a safe id".into() });
+    }
+    Ok(manifest)
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), ArchiveError> {

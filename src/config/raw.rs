@@ -40,7 +40,7 @@ pub(super) struct RawSource {
     pub kind: SourceKind,
     pub path: Option<Spanned<String>>,
     pub url: Option<Spanned<String>>,
-    pub token_env: Option<String>,
+    pub token_env: Option<Spanned<String>>,
     pub timeout_secs: Option<u64>,
     pub connect_timeout_secs: Option<u64>,
     pub retries: Option<u32>,
@@ -71,8 +71,8 @@ pub(super) struct RawRecipients {
 pub(super) struct RawMail {
     pub from: Spanned<String>,
     pub reply_to: Option<Spanned<String>>,
-    pub list_id: String,
-    pub unsubscribe: String,
+    pub list_id: Spanned<String>,
+    pub unsubscribe: Spanned<String>,
 }
 
 #[derive(Deserialize, Default)]

@@ -51,6 +51,23 @@ pub(super) fn from_text(
         }
     }
     let recipients = recipients(raw.recipients, &mut problems);
+    if raw.mail.list_id.get_ref().chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        || !raw.mail.list_id.get_ref().contains('.')
+    {
+        problems.at(
+            raw.mail.list_id.span(),
+            "mail.list_id must be a dotted name without spaces, e.g. \"medborgarloften.kommun.example.se\"",
+        );
+    }
+    let unsubscribe = raw.mail.unsubscribe.get_ref();
+    if !(unsubscribe.starts_with("mailto:") || unsubscribe.starts_with("https://"))
+        || unsubscribe.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        problems.at(
+            raw.mail.unsubscribe.span(),
+            "mail.unsubscribe must be a mailto: or https: address without spaces or line breaks",
+        );
+    }
     for address in [Some(&raw.mail.from), raw.mail.reply_to.as_ref()].into_iter().flatten() {
         if !is_valid_address(bare_address(address.get_ref())) {
             problems.at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref()));
@@ -91,8 +108,8 @@ pub(super) fn from_text(
         mail: MailConfig {
             from: raw.mail.from.into_inner(),
             reply_to: raw.mail.reply_to.map(Spanned::into_inner),
-            list_id: raw.mail.list_id,
-            unsubscribe: raw.mail.unsubscribe,
+            list_id: raw.mail.list_id.into_inner(),
+            unsubscribe: raw.mail.unsubscribe.into_inner(),
         },
         smtp: SmtpConfig { url: smtp_url, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
         schedule,
@@ -223,10 +240,21 @@ fn source(s: Spanned<RawSource>, base: &Path, problems: &mut Problems) -> Option
             if let Some(p) = api_url_problem(url.get_ref()) {
                 problems.at(url.span(), p);
             }
+            if let Some(var) = &s.token_env {
+                let valid = var.get_ref().chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && !var.get_ref().is_empty()
+                    && !var.get_ref().starts_with(|c: char| c.is_ascii_digit());
+                if !valid {
+                    problems.at(
+                        var.span(),
+                        "token_env must name an environment variable (e.g. LOFTE_API_TOKEN), not hold the token itself",
+                    );
+                }
+            }
             Some(SourceConfig::Api(ApiConfig {
                 name,
                 url: url.into_inner(),
-                token_env: s.token_env,
+                token_env: s.token_env.map(Spanned::into_inner),
                 timeout_secs: s.timeout_secs.unwrap_or(30),
                 connect_timeout_secs: s.connect_timeout_secs.unwrap_or(10),
                 retries: s.retries.unwrap_or(4),

@@ -96,6 +96,10 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Result<(), Daemo
     let tz = config.schedule.timezone;
     info!(runs = entries.len(), timezone = %tz, "daemon started");
 
+    // Deliveries left pending by a previous run (or a crash) go out now, not at the next scheduled run.
+    if let Err(e) = pipeline::deliver(config, &Archive::new(&config.archive_dir)).await {
+        error!("delivery: {e}");
+    }
     let mut retry: Option<(DateTime<Utc>, String)> = None;
     for (at, period, in_window) in due_at_start(config, &entries, Utc::now()) {
         if in_window {

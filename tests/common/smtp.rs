@@ -19,6 +19,8 @@ type Policy = dyn Fn(&str, usize) -> String + Send + Sync;
 pub struct SmtpServer {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Decoded `AUTH PLAIN` credentials the server was given.
+    pub auth: Arc<Mutex<Vec<String>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -32,6 +34,8 @@ impl SmtpServer {
     /// `policy(address, attempt)` answers each RCPT (attempt counts from 1 per address); port 0 picks a free one.
     pub fn with_policy(port: u16, policy: impl Fn(&str, usize) -> String + Send + Sync + 'static) -> SmtpServer {
         let received = Arc::new(Mutex::new(Vec::new()));
+        let auth = Arc::new(Mutex::new(Vec::new()));
+        let auth_log = auth.clone();
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -46,20 +50,25 @@ impl SmtpServer {
                 let accept = async {
                     loop {
                         let Ok((socket, _)) = listener.accept().await else { continue };
-                        let (store, policy, attempts) = (store.clone(), policy.clone(), attempts.clone());
+                        let (store, policy, attempts, auth) =
+                            (store.clone(), policy.clone(), attempts.clone(), auth_log.clone());
                         tokio::spawn(async move {
-                            let _ = session(socket, store, policy, attempts).await;
+                            let _ = session(socket, store, policy, attempts, auth).await;
                         });
                     }
                 };
                 tokio::select! { () = accept => {}, _ = rx => {} }
             });
         });
-        SmtpServer { port, received, shutdown: Some(tx), thread: Some(thread) }
+        SmtpServer { port, received, auth, shutdown: Some(tx), thread: Some(thread) }
     }
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn auth(&self) -> Vec<String> {
+        self.auth.lock().unwrap().clone()
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -88,6 +97,7 @@ async fn session(
     store: Arc<Mutex<Vec<Received>>>,
     policy: Arc<Policy>,
     attempts: Arc<Mutex<HashMap<String, usize>>>,
+    auth: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     let (r, mut w) = socket.into_split();
     let mut r = BufReader::new(r);
@@ -102,7 +112,11 @@ async fn session(
         let text = String::from_utf8_lossy(&line).trim_end().to_string();
         let upper = text.to_ascii_uppercase();
         let reply = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-            "250-test.local\r\n250-8BITMIME\r\n250 SIZE 50000000".to_string()
+            "250-test.local\r\n250-8BITMIME\r\n250-AUTH PLAIN\r\n250 SIZE 50000000".to_string()
+        } else if upper.starts_with("AUTH PLAIN ") {
+            let decoded = base64_decode(text["AUTH PLAIN ".len()..].trim());
+            auth.lock().unwrap().push(String::from_utf8_lossy(&decoded).replace('\0', " "));
+            "235 2.7.0 authenticated".to_string()
         } else if upper.starts_with("MAIL") {
             rcpts.clear();
             "250 2.1.0 ok".to_string()
@@ -148,4 +162,22 @@ async fn session(
         };
         w.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let Some(v) = ALPHABET.iter().position(|a| *a == c) else { continue };
+        bits = (bits << 6) | v as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    out
 }
