@@ -31,7 +31,7 @@ fn killed_at_each_stage_of_publish_then_restarted_every_recipient_gets_exactly_o
         // The restart: publish again (refused when the entry is complete), then retry what is pending.
         let again = f.lofte_env(&["publish", "--period", "2021-H1", "--generated-at", AT], &[("LOFTE_SMTP_URL", &url)]);
         let archived_before = matches!(stage, "after-archive" | "mid-delivery");
-        assert_eq!(again.status.code(), Some(if archived_before { 1 } else { 0 }), "{stage}: {}", stderr(&again));
+        assert_eq!(again.status.code(), Some(i32::from(archived_before)), "{stage}: {}", stderr(&again));
         let retry = f.lofte_env(&["deliver", "--retry"], &[("LOFTE_SMTP_URL", &url)]);
         assert_eq!(retry.status.code(), Some(0), "{stage}: {}{}", stdout(&retry), stderr(&retry));
 
