@@ -158,16 +158,23 @@ impl Archive {
             fs::remove_dir_all(&temp).map_err(io(&temp))?;
         }
         fs::create_dir_all(&temp).map_err(io(&temp))?;
-        for (i, (name, bytes)) in files.iter().enumerate() {
-            write_synced(&temp.join(name), bytes)?;
-            manifest.files.insert(name.clone(), sha256(bytes));
-            if i == files.len() / 2 {
-                crate::fault::point("archive-mid-write");
+        let filled = (|| {
+            for (i, (name, bytes)) in files.iter().enumerate() {
+                write_synced(&temp.join(name), bytes)?;
+                manifest.files.insert(name.clone(), sha256(bytes));
+                if i == files.len() / 2 {
+                    crate::fault::point("archive-mid-write");
+                }
             }
+            let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+            write_synced(&temp.join(MANIFEST), &json)?;
+            sync_dir(&temp)
+        })();
+        if let Err(e) = filled {
+            // A failed write (disk full, say) leaves nothing behind; a crash leaves a temporary folder nobody reads.
+            let _ = fs::remove_dir_all(&temp);
+            return Err(e);
         }
-        let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-        write_synced(&temp.join(MANIFEST), &json)?;
-        sync_dir(&temp)?;
         if target.exists() {
             let superseded = doc_dir.join(SUPERSEDED);
             fs::create_dir_all(&superseded).map_err(io(&superseded))?;

@@ -44,6 +44,15 @@ pub fn read_bytes(
     if text.trim().is_empty() {
         return Err("the file is empty: expected a header line such as id;date;party;activity;location;count".into());
     }
+    // An odd number of quote characters means a quoted field is never closed: the rows after it would be read as
+    // part of that field, so they would vanish. Refuse the file instead.
+    if text.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+        let last = text.rfind('"').unwrap_or(0);
+        let line = text[..last].matches('\n').count() + 1;
+        return Err(format!(
+            "line {line}: a quote opens a field that is never closed, which would swallow the rows after it; fix the quotes"
+        ));
+    }
     let delimiter = detect_delimiter(&text);
     let mut reader =
         ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(text.as_bytes());
