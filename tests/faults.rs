@@ -180,3 +180,42 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn line_breaks_in_mail_headers_and_unsafe_ids_are_refused_at_check() {
+    let f = Fixture::new();
+    f.edit(
+        "config/lofte.toml",
+        "list_id = \"medborgarloften.oskarshamn.example.se\"",
+        "list_id = \"medborgarloften.oskarshamn.example.se\\r\\nBcc: everyone@example.se\"",
+    );
+    f.edit("config/lofte.toml", "unsubscribe = \"mailto:", "unsubscribe = \"javascript:alert(1) mailto:");
+    let out = f.lofte(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("mail.list_id must be a dotted name without spaces"), "{err}");
+    assert!(err.contains("mail.unsubscribe must be a mailto: or https: address"), "{err}");
+
+    let f = Fixture::new();
+    f.edit("config/pledges/oskarshamn-2021.toml", "id = \"oskarshamn-2021\"", "id = \"../../etc\"");
+    let out = f.lofte(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("may only hold a–z, 0–9 and '-' (it becomes a folder name in the archive)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_tampered_manifest_with_an_unsafe_period_is_refused_by_the_site() {
+    let f = Fixture::new();
+    assert_eq!(f.lofte(&["publish", "--period", "2021-H1", "--generated-at", AT]).status.code(), Some(0));
+    let path = f.path("archive/oskarshamn-2021/2021-H1/manifest.json");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace("\"period\": \"2021-H1\"", "\"period\": \"../../../tmp/x\"");
+    std::fs::write(&path, text).unwrap();
+    let out = f.lofte(&["archive", "site"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("document or period is not a safe id"), "{}", stderr(&out));
+}
