@@ -306,3 +306,30 @@ pub fn write_sample(seed: u64, out: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Writes `count` municipalities under `dir`, each a folder with its own `config/lofte.toml`, a copy of the
+/// Oskarshamn pledge under its own id and name, and `records` generated rows: the national roll-out case.
+pub fn municipalities(seed: u64, count: usize, records: usize, dir: &std::path::Path) -> io::Result<()> {
+    const SETTINGS: &str = include_str!("../config/lofte.toml");
+    const PLEDGE: &str = include_str!("../config/pledges/oskarshamn-2021.toml");
+    for i in 0..count {
+        let id = format!("kommun{i:03}-2021");
+        let config = dir.join(format!("kommun{i:03}")).join("config");
+        std::fs::create_dir_all(config.join("pledges"))?;
+        std::fs::create_dir_all(config.join("data"))?;
+        let pledge = PLEDGE.replacen("id = \"oskarshamn-2021\"", &format!("id = \"{id}\""), 1).replacen(
+            "municipality = \"Oskarshamns kommun\"",
+            &format!("municipality = \"Kommun {i:03}\""),
+            1,
+        );
+        std::fs::write(config.join("pledges").join(format!("{id}.toml")), pledge)?;
+        let settings = SETTINGS
+            .replace("pledges/oskarshamn-2021.toml", &format!("pledges/{id}.toml"))
+            .replace("data/oskarshamn-2021.csv", &format!("data/{id}.csv"));
+        std::fs::write(config.join("lofte.toml"), settings)?;
+        let mut out = io::BufWriter::new(std::fs::File::create(config.join("data").join(format!("{id}.csv")))?);
+        large(seed.wrapping_add(i as u64), records, &mut out, b';')?;
+        out.flush()?;
+    }
+    Ok(())
+}

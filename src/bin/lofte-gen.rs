@@ -28,6 +28,21 @@ enum What {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// COUNT municipalities, each with its own config, pledge document and RECORDS rows (benchmarks).
+    Municipalities {
+        /// How many municipalities.
+        #[arg(long, default_value_t = 290)]
+        count: usize,
+        /// Rows per municipality.
+        #[arg(long, default_value_t = 500)]
+        records: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// N synthetic records for the Oskarshamn 2021 document, about 1 % bad.
     Large {
         /// How many records.
@@ -55,6 +70,9 @@ fn open(out: Option<&PathBuf>) -> io::Result<Box<dyn Write>> {
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match &args.what {
+        What::Municipalities { count, records, seed, out } => {
+            lofte::generate::municipalities(*seed, *count, *records, out)
+        }
         What::Sample { seed, out } => open(out.as_ref()).and_then(|mut w| {
             lofte::generate::write_sample(*seed, &mut w)?;
             w.flush()
