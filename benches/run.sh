@@ -20,6 +20,7 @@ cp -r config "$work/config"
 echo "sample publish --dry-run: $(timed "$bin/lofte" --config "$work/config/lofte.toml" publish --period 2021-H1 --dry-run)"
 
 cargo bench --quiet --bench pdf 2>/dev/null | grep -v '^$'
+cargo bench --quiet --bench stages 2>/dev/null | grep -E '^sample|time:'
 cargo bench --quiet --bench ingest 2>/dev/null | grep 'ingest+aggregate'
 if [ "${LOFTE_BENCH_BIG:-1}" != 0 ]; then
   LOFTE_BENCH_RECORDS=10000000 cargo bench --quiet --bench ingest 2>/dev/null | grep 'ingest+aggregate'
