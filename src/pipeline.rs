@@ -271,7 +271,8 @@ pub async fn publish(
     let follow_up = follow_up(config, &options.period, None, records, &publications).await?;
     crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
-    let files = entry_files(config, &follow_up, options.generated_at)?;
+    let input_hash = crate::report::input_hash(&follow_up.validated);
+    let files = entry_files(config, &follow_up, options.generated_at, &input_hash)?;
     crate::fault::point("after-render");
     let deliveries = [
         ("police_chief", &config.recipients.police_chief),
@@ -288,7 +289,7 @@ pub async fn publish(
         generated_at: options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         config_hash: config.config_hash.clone(),
-        input_hash: crate::report::input_hash(&follow_up.validated),
+        input_hash,
         files: BTreeMap::new(),
         deliveries,
     };
@@ -360,9 +361,9 @@ fn entry_files(
     config: &Config,
     f: &FollowUp,
     generated_at: DateTime<Utc>,
+    hash: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, PipelineError> {
     let texts = Texts::load(config.language).map_err(ReportError::from)?;
-    let hash = crate::report::input_hash(&f.validated);
     let mut files = Vec::new();
     for edition in [Edition::Public, Edition::Internal] {
         let input = ReportInput {
@@ -371,7 +372,7 @@ fn entry_files(
             validated: &f.validated,
             edition,
             generated_at,
-            input_hash: &hash,
+            input_hash: hash,
         };
         let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
         files.push((name, crate::report::pdf::render(&input, &texts)?));

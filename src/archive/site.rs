@@ -16,11 +16,14 @@ use super::{Archive, ArchiveError, Entry};
 use crate::config::{Config, Language};
 use crate::pledge::{Party, Pledge, Target};
 use crate::progress::{CommitmentProgress, RecordCounts};
+use crate::report::format;
 use crate::report::templates::Texts;
-use crate::report::words::{party_label, progress_sentence, status_colors, status_label, target_text};
-use crate::report::{format, layout::Rgb3};
+use crate::report::words::{
+    css, party_items, party_label, progress_sentence, quality, status_colors, status_label, summary_rows, SummaryRow,
+};
 
-const TEMPLATES: [(&str, &str); 5] = [
+const TEMPLATES: [(&str, &str); 6] = [
+    ("base.html", include_str!("../../templates/site/base.html")),
     ("index.html", include_str!("../../templates/site/index.html")),
     ("document.html", include_str!("../../templates/site/document.html")),
     ("summary.html", include_str!("../../templates/site/summary.html")),
@@ -42,24 +45,12 @@ struct Published<'a> {
 }
 
 #[derive(Serialize)]
-struct Row {
-    title: String,
-    party: String,
-    target: String,
-    achieved: String,
-    expected: String,
-    status: String,
-    fill: String,
-    ink: String,
-}
-
-#[derive(Serialize)]
 struct FollowUpView {
     period: String,
     heading: String,
     published: String,
     pdf: String,
-    rows: Vec<Row>,
+    rows: Vec<SummaryRow>,
 }
 
 #[derive(Serialize)]
@@ -69,10 +60,6 @@ struct DocumentView {
     municipality: String,
     police_area: String,
     followups: Vec<FollowUpView>,
-}
-
-fn css((r, g, b): Rgb3) -> String {
-    format!("rgb({}, {}, {})", (r * 255.0).round(), (g * 255.0).round(), (b * 255.0).round())
 }
 
 fn public_pdf(entry: &Entry) -> String {
@@ -93,26 +80,8 @@ fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>
     Ok(Some(Published { entry, pledge, pledges, records }))
 }
 
-fn rows(texts: &Texts, p: &Published) -> Vec<Row> {
-    let lang = texts.language();
-    p.pledge
-        .commitments
-        .iter()
-        .zip(&p.pledges)
-        .map(|(c, cp)| {
-            let (fill, ink) = status_colors(cp.status);
-            Row {
-                title: c.title.clone(),
-                party: party_label(texts, c.party),
-                target: target_text(texts, &c.target, lang),
-                achieved: format::integer(cp.achieved, lang),
-                expected: cp.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
-                status: status_label(texts, cp.status),
-                fill: css(fill),
-                ink: css(ink),
-            }
-        })
-        .collect()
+fn rows(texts: &Texts, p: &Published) -> Vec<SummaryRow> {
+    summary_rows(texts, p.pledge, &p.pledges)
 }
 
 fn generated(entry: &Entry) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -165,35 +134,11 @@ fn report_view(texts: &Texts, p: &Published) -> Value {
     let parties: Vec<Value> = [Party::Polisen, Party::Kommunen]
         .into_iter()
         .map(|party| {
-            let items: Vec<String> = pledge
-                .commitments
-                .iter()
-                .zip(&p.pledges)
-                .filter(|(c, _)| c.party == party)
-                .map(|(c, cp)| {
-                    texts.render(
-                        "party_item",
-                        context! { title => c.title.clone(), achieved => format::integer(cp.achieved, lang), status => status_label(texts, cp.status) },
-                    )
-                })
-                .collect();
+            let items = party_items(texts, pledge, &p.pledges, party);
             context! { heading => texts.plain(&format!("party_heading_{}", party.key())), items => items }
         })
         .collect();
-    let r = &p.records;
-    let mut quality = vec![texts.render(
-        "quality_counts",
-        context! {
-            rows => format::integer((r.accepted + r.rejected + r.duplicates) as u64, lang),
-            accepted => format::integer(r.accepted as u64, lang), rejected => format::integer(r.rejected as u64, lang),
-            duplicates => format::integer(r.duplicates as u64, lang),
-        },
-    )];
-    if r.after_as_of > 0 {
-        quality.push(texts.render("quality_after", context! { count => r.after_as_of, as_of => as_of.clone() }));
-    }
-    let reasons: Vec<String> =
-        r.by_reason.iter().map(|(code, n)| format!("{}: {n}", texts.plain(&format!("reason_{code}")))).collect();
+    let (quality, reasons) = quality(texts, &p.records, &as_of);
     let short_hash: String = m.input_hash.chars().take(12).collect();
     context! {
         title => texts.plain("title"), municipality => pledge.municipality.clone(), period => m.period.clone(),
@@ -258,7 +203,10 @@ pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError
                 .map_err(|source| ArchiveError::Io { path: p.entry.dir.join(&file), source })?;
             put(&format!("{rel}/{file}"), &bytes)?;
         }
-        let page = render("report.html", context! { lang => lang, t => t.clone(), r => report_view(&texts, p) })?;
+        let page = render(
+            "report.html",
+            context! { lang => lang, root => "../../", t => t.clone(), r => report_view(&texts, p) },
+        )?;
         put(&format!("{rel}/index.html"), page.as_bytes())?;
         let published_text =
             generated(p.entry).map(|g| format::date(g.date_naive(), texts.language())).unwrap_or_default();
@@ -281,14 +229,20 @@ pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError
             });
     }
     for doc in documents.values() {
-        let page = render("document.html", context! { lang => lang, t => t.clone(), doc => Value::from(Serde(doc)) })?;
+        let page = render(
+            "document.html",
+            context! { lang => lang, root => "../", t => t.clone(), doc => Value::from(Serde(doc)) },
+        )?;
         put(&format!("{}/index.html", doc.id), page.as_bytes())?;
     }
     let docs: Vec<&DocumentView> = documents.values().collect();
     put(
         "index.html",
-        render("index.html", context! { lang => lang, t => t.clone(), documents => Value::from(Serde(&docs)) })?
-            .as_bytes(),
+        render(
+            "index.html",
+            context! { lang => lang, root => "", t => t.clone(), documents => Value::from(Serde(&docs)) },
+        )?
+        .as_bytes(),
     )?;
     put("feed.xml", feed(&render, &texts, &published, lang, &t)?.as_bytes())?;
     put("results.csv", &results_csv(&published))?;
@@ -379,10 +333,4 @@ fn results_csv(published: &[Published]) -> Vec<u8> {
         }
     }
     w.into_inner().unwrap_or_default()
-}
-
-/// The site's index page for `config`.
-#[must_use]
-pub fn index(config: &Config) -> PathBuf {
-    config.site_dir.join("index.html")
 }

@@ -10,7 +10,6 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use minijinja::value::Serde;
 use minijinja::{context, Environment};
-use serde::Serialize;
 
 use super::outbox::Row;
 use super::DeliverError;
@@ -21,7 +20,7 @@ use crate::pledge::Pledge;
 use crate::progress::CommitmentProgress;
 use crate::report::format;
 use crate::report::templates::Texts;
-use crate::report::words::{status_label, target_text};
+use crate::report::words::summary_rows;
 
 /// A message ready to send to one address.
 pub struct Built {
@@ -41,14 +40,6 @@ pub fn edition_for(role: &str) -> Edition {
     } else {
         Edition::Internal
     }
-}
-
-#[derive(Serialize)]
-struct MailRow {
-    title: String,
-    achieved: String,
-    target: String,
-    status: String,
 }
 
 fn bad(what: impl std::fmt::Display) -> DeliverError {
@@ -77,17 +68,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| bad(format!("{}: results.json is missing or unreadable", entry.dir.display())))?;
     let progress: Vec<CommitmentProgress> = serde_json::from_value(results["pledges"].clone()).map_err(bad)?;
-    let rows: Vec<MailRow> = pledge
-        .commitments
-        .iter()
-        .zip(&progress)
-        .map(|(c, p)| MailRow {
-            title: c.title.clone(),
-            achieved: format::integer(p.achieved, lang),
-            target: target_text(texts, &c.target, lang),
-            status: status_label(texts, p.status),
-        })
-        .collect();
+    let rows = summary_rows(texts, pledge, &progress);
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
     let subject = texts.render("mail_subject", vars.clone());

@@ -91,12 +91,15 @@ impl Outbox {
 
     /// Rows to send now: pending and due (all pending with `ignore_backoff`).
     pub fn due(&self, now: i64, ignore_backoff: bool) -> Result<Vec<Row>, DeliverError> {
-        self.select("WHERE status = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY created_at, document, period, role, address", params![ignore_backoff, now])
+        self.select(
+            "WHERE status = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY created_at, document, period, role, address",
+            params![ignore_backoff, now],
+        )
     }
 
     /// Every row, for the status listing.
     pub fn all(&self) -> Result<Vec<Row>, DeliverError> {
-        self.select("WHERE ?1 OR ?2 ORDER BY document, period, role, address", params![true, 0])
+        self.select("ORDER BY document, period, role, address", [])
     }
 
     fn select(&self, clause: &str, args: impl rusqlite::Params) -> Result<Vec<Row>, DeliverError> {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::format;
 use super::layout::{Align, Cell, Column, Font, Layout, Style, GREY, MARGIN, TEXT_W};
 use super::words;
-use super::words::{party_label, status_colors, status_label, target_text};
+use super::words::{party_label, status_colors};
 use super::{ReportError, ReportInput};
 use crate::config::Language;
 use crate::edition::Edition;
@@ -101,7 +101,6 @@ fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str
 }
 
 fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
-    let lang = texts.language();
     page.heading(&texts.plain("summary_heading"), 16.0, 20.0);
     let columns = [
         Column { title: texts.plain("col_commitment"), width: 48.0, align: Align::Left },
@@ -111,19 +110,17 @@ fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
         Column { title: texts.plain("col_expected"), width: 31.0, align: Align::Right },
         Column { title: texts.plain("col_status"), width: TEXT_W - 139.0, align: Align::Left },
     ];
-    let rows: Vec<Vec<Cell>> = input
-        .pledge
-        .commitments
-        .iter()
-        .zip(&input.progress.pledges)
-        .map(|(c, p)| {
+    let rows: Vec<Vec<Cell>> = words::summary_rows(texts, input.pledge, &input.progress.pledges)
+        .into_iter()
+        .map(|r| {
+            let chip = Some(status_colors(r.status_value));
             vec![
-                Cell::text(c.title.clone()),
-                Cell::text(party_label(texts, c.party)),
-                Cell::text(target_text(texts, &c.target, lang)),
-                Cell::text(format::integer(p.achieved, lang)),
-                Cell::text(p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang))),
-                Cell { text: status_label(texts, p.status), chip: Some(status_colors(p.status)) },
+                Cell::text(r.title),
+                Cell::text(r.party),
+                Cell::text(r.target),
+                Cell::text(r.achieved),
+                Cell::text(r.expected),
+                Cell { text: r.status, chip },
             ]
         })
         .collect();
@@ -232,51 +229,25 @@ fn monthly_chart(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &Comm
 }
 
 fn parties(page: &mut Layout, input: &ReportInput, texts: &Texts) {
-    let lang = texts.language();
     for party in [Party::Polisen, Party::Kommunen] {
         page.heading(&texts.plain(&format!("party_heading_{}", party.key())), 14.0, 12.0);
-        for (c, p) in input.pledge.commitments.iter().zip(&input.progress.pledges).filter(|(c, _)| c.party == party) {
-            let achieved = match &c.target {
-                Target::Milestones { milestones } => format!("{}/{}", p.achieved, milestones.len()),
-                _ => format::integer(p.achieved, lang),
-            };
-            let item = texts.render(
-                "party_item",
-                context! { title => c.title.clone(), achieved => achieved, status => status_label(texts, p.status) },
-            );
+        for item in words::party_items(texts, input.pledge, &input.progress.pledges, party) {
             page.paragraph(&format!("• {item}"), Style::body(10.0));
         }
     }
 }
 
 fn data_quality(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str) {
-    let lang = texts.language();
     let v = input.validated;
     page.heading(&texts.plain("quality_heading"), 14.0, 16.0);
-    page.paragraph(
-        &texts.render(
-            "quality_counts",
-            context! {
-                rows => format::integer(v.rows as u64, lang), accepted => format::integer(v.accepted.len() as u64, lang),
-                rejected => format::integer(v.rejected.len() as u64, lang), duplicates => format::integer(v.duplicates as u64, lang),
-            },
-        ),
-        Style::body(10.0),
-    );
-    if input.progress.records.after_as_of > 0 {
-        page.paragraph(
-            &texts.render("quality_after", context! { count => input.progress.records.after_as_of, as_of => as_of }),
-            Style::body(10.0),
-        );
-    }
-    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in &v.rejected {
-        *reasons.entry(r.reason.code()).or_default() += 1;
+    let (counts, reasons) = words::quality(texts, &input.progress.records, as_of);
+    for line in counts {
+        page.paragraph(&line, Style::body(10.0));
     }
     if !reasons.is_empty() {
         page.paragraph(&texts.plain("quality_reasons"), Style::body(10.0));
-        for (code, n) in &reasons {
-            page.paragraph(&format!("• {}: {n}", texts.plain(&format!("reason_{code}"))), Style::body(10.0));
+        for line in reasons {
+            page.paragraph(&format!("• {line}"), Style::body(10.0));
         }
     }
     if input.edition == Edition::Internal && !v.rejected.is_empty() {

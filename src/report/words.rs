@@ -6,8 +6,8 @@ use super::format;
 use super::layout::Rgb3;
 use super::templates::Texts;
 use crate::config::Language;
-use crate::pledge::{Commitment, Party, Target};
-use crate::progress::{CommitmentProgress, Status};
+use crate::pledge::{Commitment, Party, Pledge, Target};
+use crate::progress::{CommitmentProgress, RecordCounts, Status};
 
 /// Chip fill and text colour per status: the label carries the meaning, and the text keeps its contrast when the
 /// page is printed in greyscale (white on the dark fills, near-black on the light ones).
@@ -84,4 +84,100 @@ pub fn progress_sentence(texts: &Texts, c: &Commitment, p: &CommitmentProgress) 
         ),
     };
     format!("{status}. {line}")
+}
+
+/// One row of the summary table, in words: the same in the PDF, on the site and in the mail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SummaryRow {
+    /// The commitment's short title.
+    pub title: String,
+    /// "Polisen" / "Kommunen".
+    pub party: String,
+    /// "minst 52" …
+    pub target: String,
+    /// Achieved, formatted.
+    pub achieved: String,
+    /// Expected by now, formatted ("–" for milestones).
+    pub expected: String,
+    /// The status label.
+    pub status: String,
+    /// Chip fill, as CSS.
+    pub fill: String,
+    /// Chip text colour, as CSS.
+    pub ink: String,
+    /// The status itself, for the PDF's chip colours.
+    #[serde(skip)]
+    pub status_value: Status,
+}
+
+/// A colour as CSS `rgb(…)`.
+#[must_use]
+pub fn css((r, g, b): Rgb3) -> String {
+    format!("rgb({}, {}, {})", (r * 255.0).round(), (g * 255.0).round(), (b * 255.0).round())
+}
+
+/// The summary table's rows, in document order.
+#[must_use]
+pub fn summary_rows(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgress]) -> Vec<SummaryRow> {
+    let lang = texts.language();
+    pledge
+        .commitments
+        .iter()
+        .zip(progress)
+        .map(|(c, p)| {
+            let (fill, ink) = status_colors(p.status);
+            SummaryRow {
+                title: c.title.clone(),
+                party: party_label(texts, c.party),
+                target: target_text(texts, &c.target, lang),
+                achieved: format::integer(p.achieved, lang),
+                expected: p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
+                status: status_label(texts, p.status),
+                fill: css(fill),
+                ink: css(ink),
+                status_value: p.status,
+            }
+        })
+        .collect()
+}
+
+/// "Hastighetskontroller …: 28 (I fas)" for each commitment of `party` (milestones as "1/2").
+#[must_use]
+pub fn party_items(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgress], party: Party) -> Vec<String> {
+    pledge
+        .commitments
+        .iter()
+        .zip(progress)
+        .filter(|(c, _)| c.party == party)
+        .map(|(c, p)| {
+            let achieved = match &c.target {
+                Target::Milestones { milestones } => format!("{}/{}", p.achieved, milestones.len()),
+                _ => format::integer(p.achieved, texts.language()),
+            };
+            texts.render(
+                "party_item",
+                context! { title => c.title.clone(), achieved => achieved, status => status_label(texts, p.status) },
+            )
+        })
+        .collect()
+}
+
+/// The data-quality section: the count sentences, and "reason: n" per rejection reason.
+#[must_use]
+pub fn quality(texts: &Texts, r: &RecordCounts, as_of: &str) -> (Vec<String>, Vec<String>) {
+    let lang = texts.language();
+    let n = |x: usize| format::integer(x as u64, lang);
+    let mut counts = vec![texts.render(
+        "quality_counts",
+        context! {
+            rows => n(r.accepted + r.rejected + r.duplicates), accepted => n(r.accepted),
+            rejected => n(r.rejected), duplicates => n(r.duplicates),
+        },
+    )];
+    if r.after_as_of > 0 {
+        counts.push(texts.render("quality_after", context! { count => r.after_as_of, as_of => as_of }));
+    }
+    let reasons =
+        r.by_reason.iter().map(|(code, n)| format!("{}: {n}", texts.plain(&format!("reason_{code}")))).collect();
+    (counts, reasons)
 }
