@@ -26,6 +26,7 @@ fn main() {
         edition: Edition::Public,
         generated_at: chrono::DateTime::from_timestamp(1_625_122_800, 0).expect("time"),
         input_hash: &hash,
+        provisional: false,
     };
     let runs = 30;
     let mut size = 0;

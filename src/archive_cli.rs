@@ -11,12 +11,12 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
         ArchiveAction::List => {
             let entries = archive.list()?;
             if entries.is_empty() {
-                println!("the archive at {} is empty: nothing has been published", archive.root().display());
+                outln!("the archive at {} is empty: nothing has been published", archive.root().display());
             }
             for e in entries {
                 let m = &e.manifest;
                 let state = if e.superseded { "superseded" } else { "current" };
-                println!(
+                outln!(
                     "{:<20} {:<8} as of {}  generated {}  {:<10} {}",
                     m.document,
                     m.period,
@@ -36,26 +36,26 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
             }
             for e in entries {
                 let m = &e.manifest;
-                println!(
+                outln!(
                     "{} {} (as of {}), generated {} by lofte {}",
                     m.document, m.period, m.as_of, m.generated_at, m.tool_version
                 );
-                println!("  folder: {}", e.dir.display());
-                println!("  input sha256: {}", m.input_hash);
-                println!("  config sha256: {}", m.config_hash);
-                println!("  files:");
+                outln!("  folder: {}", e.dir.display());
+                outln!("  input sha256: {}", m.input_hash);
+                outln!("  config sha256: {}", m.config_hash);
+                outln!("  files:");
                 for (name, hash) in &m.files {
-                    println!("    {name:<40} sha256:{hash}");
+                    outln!("    {name:<40} sha256:{hash}");
                 }
-                println!("  deliveries:");
+                outln!("  deliveries:");
                 for (who, status) in &m.deliveries {
-                    println!("    {who:<60} {status}");
+                    outln!("    {who:<60} {status}");
                 }
                 if let Ok(bytes) = std::fs::read(e.dir.join("results.json")) {
                     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        println!("  results:");
+                        outln!("  results:");
                         for p in json["pledges"].as_array().into_iter().flatten() {
-                            println!(
+                            outln!(
                                 "    {:<22} {:>5} of {:<5} {}",
                                 p["id"].as_str().unwrap_or(""),
                                 p["achieved"],
@@ -73,7 +73,7 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
             if problems.is_empty() {
                 let entries = archive.list()?;
                 let files: usize = entries.iter().map(|e| e.manifest.files.len()).sum();
-                println!("ok: {} entries, {files} files, every SHA-256 matches", entries.len());
+                outln!("ok: {} entries, {files} files, every SHA-256 matches", entries.len());
                 Ok(())
             } else {
                 Err(CliError::Verify(problems))
@@ -81,7 +81,7 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
         }
         ArchiveAction::Site => {
             let index = site::write(config, &archive)?;
-            println!("public site written: {}", index.display());
+            outln!("public site written: {}", index.display());
             Ok(())
         }
     }

@@ -24,8 +24,15 @@ pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
     let mut out = describe(&config, records);
     let mut problems: Vec<Problem> =
         crate::report::templates::problems().into_iter().map(|p| Problem::whole("templates", p)).collect();
+    let today = match crate::clock::today(config.schedule.timezone) {
+        Ok(today) => today,
+        Err(e) => {
+            problems.push(Problem::whole("environment", e.to_string()));
+            chrono::NaiveDate::MAX
+        }
+    };
     for pledge in &config.pledges {
-        match pipeline::ingest(&config, pledge, records).await {
+        match pipeline::ingest(&config, pledge, records, today).await {
             Ok(validated) => out.push_str(&data_quality(pledge, &validated)),
             Err(e) => problems.push(Problem::whole(&config.path, format!("sources for {}: {e}", pledge.id))),
         }
@@ -36,9 +43,9 @@ pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
             let _ = writeln!(out, "  {w}");
         }
     }
-    print!("{out}");
+    out!("{out}");
     if problems.is_empty() {
-        println!("\nok: {} has no problems", config.path.display());
+        outln!("\nok: {} has no problems", config.path.display());
         Ok(())
     } else {
         Err(CliError::Config(problems))
@@ -99,24 +106,13 @@ pub fn describe(config: &Config, records: &RecordsOverride) -> String {
     ] {
         let _ = writeln!(out, "  {role:<13} {edition:<8} {}", list.join(", "));
     }
-    let transport = match &config.smtp.url {
-        Some(url) => format!("SMTP {}", redact_user(url)),
+    let transport = match &config.smtp.settings {
+        Some(settings) => format!("SMTP {settings}"),
         None => format!("no SMTP configured: mail goes to {} as .eml files", config.outbox_dir.display()),
     };
     let _ = writeln!(out, "  delivery: {transport}");
     out.push_str(&next_runs(config));
     out
-}
-
-/// The SMTP URL without its user name (a user name is not a secret, but it need not be in logs either).
-fn redact_user(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            u.to_string()
-        }
-        Err(_) => "(unparsable URL)".into(),
-    }
 }
 
 /// The next scheduled runs, and runs missed beyond the catch-up window (which the daemon will not send).
@@ -140,7 +136,8 @@ pub fn next_runs(config: &Config) -> String {
         let _ = writeln!(out, "  {}  publishes {period}{note}", at.format("%Y-%m-%d %H:%M %Z"));
     }
     if let Ok(entries) = crate::daemon::entries(config) {
-        for (at, period, _) in crate::daemon::due_at_start(config, &entries, Utc::now()).into_iter().filter(|d| !d.2) {
+        for due in crate::daemon::due_at_start(config, &entries, Utc::now()).into_iter().filter(|d| !d.in_window) {
+            let (at, period) = (due.at, due.period);
             let _ = writeln!(
                 out,
                 "  missed: {period} was due {} and is not published; older than the catch-up window, so the daemon will not send it (use lofte publish --period {period})",

@@ -43,6 +43,14 @@ pub struct Cli {
     /// Override the configured state folder.
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Override the configured public site folder (with --archive-dir alone, the site goes beside that archive as
+    /// `<archive-dir>-site`, never to the configured public site).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub site_dir: Option<PathBuf>,
+    /// Override the configured outbox folder (with --state-dir alone, the outbox goes beside that state as
+    /// `<state-dir>-outbox`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub outbox_dir: Option<PathBuf>,
     /// More log output (-v progress, -vv detail).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -91,6 +99,10 @@ pub enum Command {
         /// Retry pending deliveries now.
         #[arg(long)]
         retry: bool,
+        /// Move the delivery database aside and rebuild it from the archive's manifests (what each records as sent
+        /// stays sent), then retry what is pending.
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Last runs, next runs and pending deliveries.
     ///
@@ -152,6 +164,9 @@ pub struct PublishArgs {
     /// Generation time printed in the reports (RFC 3339); default `SOURCE_DATE_EPOCH` or now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub generated_at: Option<DateTime<Utc>>,
+    /// With --force: why the period is published again; the correction's mail says it.
+    #[arg(long, requires = "force", value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 /// Archive actions.
@@ -203,8 +218,11 @@ pub enum CliError {
     #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
     NoSuchPeriod(String),
     /// The daemon could not start.
-    #[error("{0}")]
-    Daemon(String),
+    #[error(transparent)]
+    Daemon(#[from] crate::daemon::DaemonError),
+    /// The run state (lock and history) could not be read.
+    #[error(transparent)]
+    State(crate::daemon::state::LockError),
     /// Some deliveries failed or are still pending.
     #[error("{0}")]
     Delivery(String),
@@ -226,7 +244,8 @@ impl CliError {
             | CliError::Archive(_)
             | CliError::Verify(_)
             | CliError::Delivery(_)
-            | CliError::Daemon(_) => 1,
+            | CliError::Daemon(_)
+            | CliError::State(_) => 1,
         }
     }
 }
@@ -243,12 +262,28 @@ impl Cli {
         let mut config = Config::load(&self.config, &Env::from_process()).map_err(CliError::Config)?;
         if let Some(dir) = &self.archive_dir {
             config.archive_dir.clone_from(dir);
+            // A trial archive must never rewrite the configured public site.
+            config.site_dir = beside(dir, "site");
         }
         if let Some(dir) = &self.state_dir {
             config.state_dir.clone_from(dir);
+            // Mail recorded as sent in a trial state belongs beside it, not in the configured outbox.
+            config.outbox_dir = beside(dir, "outbox");
+        }
+        if let Some(dir) = &self.site_dir {
+            config.site_dir.clone_from(dir);
+        }
+        if let Some(dir) = &self.outbox_dir {
+            config.outbox_dir.clone_from(dir);
         }
         Ok(config)
     }
+}
+
+/// `<dir>-<what>` next to `dir` (`try/` → `try-site`).
+fn beside(dir: &Path, what: &str) -> PathBuf {
+    let name = dir.file_name().map_or_else(|| "lofte".into(), |n| n.to_string_lossy().into_owned());
+    dir.with_file_name(format!("{name}-{what}"))
 }
 
 /// Runs the command.
@@ -266,15 +301,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Daemon => {
             let config = cli.load_config()?;
-            crate::daemon::run(&config, &records).await.map_err(|e| CliError::Daemon(e.to_string()))
+            let reload = || cli.load_config().map_err(|e| e.to_string());
+            Ok(crate::daemon::run(&config, &records, &reload).await?)
         }
         Command::Archive { action } => {
             let config = cli.load_config()?;
             crate::archive_cli::run(&config, action)
         }
-        Command::Deliver { retry } => {
+        Command::Deliver { retry, rebuild } => {
             let config = cli.load_config()?;
-            deliver(&config, *retry).await
+            deliver(&config, *retry, *rebuild).await
         }
         Command::Status => {
             let config = cli.load_config()?;
@@ -304,6 +340,7 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
                 edition: args.edition,
                 generated_at,
                 input_hash: &hash,
+                provisional: follow_up.provisional,
             };
             let bytes = crate::report::pdf::render(&input, &texts)?;
             let default =
@@ -319,28 +356,26 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
 }
 
 fn status(config: &Config) -> Result<(), CliError> {
-    let state_error = |e: crate::daemon::state::LockError| CliError::Daemon(e.to_string());
-    println!("last runs:");
-    let runs = crate::daemon::state::last_runs(&config.state_dir, 10).map_err(state_error)?;
+    outln!("last runs:");
+    // Read-only throughout: `status` works on a state folder it may not write (another user's, a read-only mount).
+    let runs = crate::daemon::state::last_runs(&config.state_dir, 10).map_err(CliError::State)?;
     if runs.is_empty() {
-        println!("  none yet");
+        outln!("  none yet");
     }
     for r in runs {
-        println!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome, r.message);
+        outln!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome, r.message);
     }
-    print!("{}", crate::check::next_runs(config));
-    let outbox =
-        crate::deliver::outbox::Outbox::open(&config.state_dir).map_err(|e| CliError::Daemon(e.to_string()))?;
-    let pending: Vec<_> = outbox
-        .all()
-        .map_err(|e| CliError::Daemon(e.to_string()))?
-        .into_iter()
-        .filter(|r| r.status == "pending")
-        .collect();
-    println!("\npending deliveries: {}", pending.len());
+    out!("{}", crate::check::next_runs(config));
+    let outbox = crate::deliver::outbox::Outbox::open_read_only(&config.state_dir).map_err(deliver_error)?;
+    let rows = match &outbox {
+        Some(outbox) => outbox.all().map_err(deliver_error)?,
+        None => Vec::new(),
+    };
+    let pending: Vec<_> = rows.into_iter().filter(|r| r.status == "pending").collect();
+    outln!("\npending deliveries: {}", pending.len());
     for r in pending {
         let next = chrono::DateTime::from_timestamp(r.next_attempt_at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
-        println!(
+        outln!(
             "  {} {} {} {}  next attempt {next}  {}",
             r.document,
             r.period,
@@ -352,32 +387,47 @@ fn status(config: &Config) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn deliver(config: &Config, retry: bool) -> Result<(), CliError> {
+fn deliver_error(e: crate::deliver::DeliverError) -> CliError {
+    CliError::Pipeline(PipelineError::Deliver(e))
+}
+
+async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliError> {
     use crate::deliver::outbox::Outbox;
-    let outbox_error = |e: crate::deliver::DeliverError| CliError::Pipeline(PipelineError::Deliver(e));
-    if retry {
-        let mut outbox = Outbox::open(&config.state_dir).map_err(outbox_error)?;
-        let archive = crate::archive::Archive::new(&config.archive_dir);
-        crate::deliver::enqueue_archive(&mut outbox, &archive, crate::deliver::now()).map_err(outbox_error)?;
-        let transport = crate::deliver::transport::Transport::from_config(config).map_err(outbox_error)?;
-        let s = crate::deliver::send_due(config, &outbox, &transport, crate::deliver::now(), true)
-            .await
-            .map_err(outbox_error)?;
-        println!("retried: {} sent, {} failed, {} still pending", s.sent, s.failed, s.pending);
+    let archive = crate::archive::Archive::new(&config.archive_dir);
+    if rebuild {
+        let (mut outbox, moved) = Outbox::rebuild(&config.state_dir).map_err(deliver_error)?;
+        if let Some(moved) = moved {
+            outln!("the old delivery database was moved to {}", moved.display());
+        }
+        let added =
+            crate::deliver::enqueue_archive(&mut outbox, &archive, crate::deliver::now()).map_err(deliver_error)?;
+        outln!("rebuilt from the archive's manifests: {added} deliveries recorded (what a manifest records as sent stays sent)");
     }
-    let outbox = Outbox::open(&config.state_dir).map_err(outbox_error)?;
-    let rows = outbox.all().map_err(outbox_error)?;
+    if retry || rebuild {
+        archive.clean_leftovers()?;
+        let mut outbox = Outbox::open(&config.state_dir).map_err(deliver_error)?;
+        crate::deliver::enqueue_archive(&mut outbox, &archive, crate::deliver::now()).map_err(deliver_error)?;
+        let transport = crate::deliver::transport::Transport::from_config(config).map_err(deliver_error)?;
+        let s = crate::deliver::send_due(config, &mut outbox, &transport, crate::deliver::now(), true)
+            .await
+            .map_err(deliver_error)?;
+        outln!("retried: {} sent, {} failed, {} still pending", s.sent, s.failed, s.pending);
+    }
+    let rows = match Outbox::open_read_only(&config.state_dir).map_err(deliver_error)? {
+        Some(outbox) => outbox.all().map_err(deliver_error)?,
+        None => Vec::new(),
+    };
     if rows.is_empty() {
-        println!("no deliveries recorded yet");
+        outln!("no deliveries recorded yet");
     }
     for r in &rows {
         let error = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
-        println!(
-            "{:<18} {:<8} {:<13} {:<45} {:<8} attempts {}{error}",
-            r.document, r.period, r.role, r.address, r.status, r.attempts
+        outln!(
+            "{:<18} {:<8} v{:<2} {:<13} {:<45} {:<10} attempts {}{error}",
+            r.document, r.period, r.version, r.role, r.address, r.status, r.attempts
         );
     }
-    let open = rows.iter().filter(|r| r.status != "sent").count();
+    let open = rows.iter().filter(|r| matches!(r.status.as_str(), "pending" | "failed")).count();
     if retry && open > 0 {
         return Err(CliError::Delivery(format!("{open} delivery(ies) not sent: see the list above")));
     }
@@ -390,36 +440,37 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
         generated_at: crate::report::generation_time(args.generated_at).map_err(CliError::GeneratedAt)?,
         force: args.force,
         dry_run: args.dry_run,
+        reason: args.reason.clone(),
     };
     let done = pipeline::publish(config, records, &options).await?;
     let m = &done.manifest;
     if done.dry_run {
-        println!(
+        outln!(
             "dry run: {} {} built into {} (nothing archived, nothing sent)",
             m.document,
             m.period,
             done.dir.display()
         );
     } else {
-        println!("published {} {}: {} ({} files)", m.document, m.period, done.dir.display(), m.files.len());
+        outln!("published {} {}: {} ({} files)", m.document, m.period, done.dir.display(), m.files.len());
     }
     if let Some(site) = &done.site {
-        println!("public site: {}", site.display());
+        outln!("public site: {}", site.display());
     }
     if let Some(stale) = &done.stale {
-        println!("warning: {stale}");
+        outln!("warning: {stale}");
     }
     let d = &done.delivery;
     if done.dry_run {
-        println!(
+        outln!(
             "delivery: {} message(s) written to {} and sent nowhere",
             d.pending,
             config.outbox_dir.join("dry-run").display()
         );
     } else {
-        println!("delivery: {} sent, {} failed, {} pending", d.sent, d.failed, d.pending);
+        outln!("delivery: {} sent, {} failed, {} pending", d.sent, d.failed, d.pending);
         for (who, status) in m.deliveries.iter().filter(|(_, s)| *s != "sent") {
-            println!("  {who}: {status}");
+            outln!("  {who}: {status}");
         }
     }
     if !done.dry_run && d.failed > 0 {
@@ -434,6 +485,10 @@ pub fn write_output(out: Option<&Path>, bytes: &[u8]) -> Result<(), CliError> {
     let err = |source| CliError::Output { path: name.clone(), source };
     match out {
         Some(path) if path != Path::new("-") => std::fs::write(path, bytes).map_err(err),
-        _ => std::io::stdout().write_all(bytes).map_err(err),
+        // A reader that stopped early (`| head`) took what it wanted; that is not a failure.
+        _ => match std::io::stdout().write_all(bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(err),
+        },
     }
 }

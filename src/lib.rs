@@ -4,10 +4,26 @@
 //! [`pledge`] document) → [`progress`] → report → deliver → archive. [`schedule`] decides when, [`cli`] parses
 //! arguments. Each stage has its own error type; only `main` uses `anyhow`.
 
+/// Prints to standard output; a reader that went away (`lofte status | head`) ends the output quietly instead of
+/// panicking, as `println!` would.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_fmt(format_args!($($arg)*));
+    }};
+}
+
+/// [`out!`] with a line break.
+macro_rules! outln {
+    () => { out!("\n") };
+    ($($arg:tt)*) => {{ out!($($arg)*); out!("\n"); }};
+}
+
 pub mod archive;
 pub mod archive_cli;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod deliver;

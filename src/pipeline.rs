@@ -48,9 +48,14 @@ pub enum PipelineError {
     /// The archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
-    /// The entry is archived, but the public site could not be regenerated.
-    #[error("published and archived, but the public site could not be written: {0}; run `lofte archive site` once the cause is fixed")]
-    Site(String),
+    /// The entry is archived and delivered, but the public site could not be regenerated.
+    #[error("published, archived and delivered ({} sent, {} failed, {} pending), but the public site could not be written: {reason}; run `lofte archive site` once the cause is fixed", delivery.sent, delivery.failed, delivery.pending)]
+    Site {
+        /// What went wrong.
+        reason: String,
+        /// What delivery did before.
+        delivery: Summary,
+    },
     /// Another process is publishing.
     #[error(transparent)]
     Busy(crate::daemon::state::LockError),
@@ -60,6 +65,19 @@ pub enum PipelineError {
     /// A stage panicked (a bug); the message is the panic's.
     #[error("the progress computation crashed: {0}")]
     Crashed(String),
+    /// `publish` of a period whose as-of date has not come yet: its verdicts would be final before their date.
+    #[error("{period} is as of {as_of}, which is after today ({today}): a follow-up is published once its date has passed; use `lofte report` for a forecast")]
+    EarlyVerdict {
+        /// The period.
+        period: String,
+        /// Its as-of date.
+        as_of: NaiveDate,
+        /// Today.
+        today: NaiveDate,
+    },
+    /// `LOFTE_NOW` is set but not a time.
+    #[error(transparent)]
+    Clock(#[from] crate::clock::ClockError),
     /// The newest record is too old and the config says to refuse.
     #[error("{0}; refusing to publish (freshness.refuse_publish = true): load newer records or use --force")]
     Stale(String),
@@ -72,6 +90,8 @@ impl PipelineError {
         match self {
             PipelineError::Period(_)
             | PipelineError::NoDocument { .. }
+            | PipelineError::EarlyVerdict { .. }
+            | PipelineError::Clock(_)
             | PipelineError::Progress(ProgressError::AsOfOutsidePeriod { .. }) => 2,
             _ => 1,
         }
@@ -85,9 +105,15 @@ pub struct RecordsOverride(pub Vec<PathBuf>);
 /// The source name given to records read with `--records`.
 pub const RECORDS_SOURCE: &str = "records";
 
-/// Reads every source and validates every record against `pledge`. Fails if any source cannot be read.
-pub async fn ingest(config: &Config, pledge: &Pledge, records: &RecordsOverride) -> Result<Validated, SourceError> {
-    let mut validator = Validator::new(pledge);
+/// Reads every source and validates every record against `pledge`; records dated after `today` are rejected.
+/// Fails if any source cannot be read.
+pub async fn ingest(
+    config: &Config,
+    pledge: &Pledge,
+    records: &RecordsOverride,
+    today: NaiveDate,
+) -> Result<Validated, SourceError> {
+    let mut validator = Validator::new(pledge).until(today);
     if records.0.is_empty() {
         for s in &config.sources {
             match s {
@@ -136,6 +162,8 @@ pub struct FollowUp {
     pub progress: Progress,
     /// A warning from the freshness rule, if it was broken.
     pub stale: Option<String>,
+    /// The as-of date is after today: the figures are a forecast.
+    pub provisional: bool,
 }
 
 /// Parses the period, finds its document, ingests and computes progress.
@@ -164,7 +192,12 @@ pub async fn follow_up(
         }
         .into());
     }
-    let validated = ingest(config, &pledge, records).await?;
+    let today = crate::clock::today(config.schedule.timezone)?;
+    let provisional = period.as_of > today;
+    if provisional {
+        warn!(as_of = %period.as_of, %today, "the as-of date is after today: the report is a forecast, not final");
+    }
+    let validated = ingest(config, &pledge, records, today).await?;
     // polars blocks its calling thread (and panics on a current-thread runtime's worker): give it its own.
     let (pledge, period, validated, progress) = {
         let publications = publications.to_vec();
@@ -180,7 +213,7 @@ pub async fn follow_up(
     if let Some(s) = &stale {
         warn!(document = %pledge.id, period = %period.name, "{s}");
     }
-    Ok(FollowUp { pledge, period, validated, progress, stale })
+    Ok(FollowUp { pledge, period, validated, progress, stale, provisional })
 }
 
 /// The freshness rule as `publish` applies it: an error when the records are stale and the config says to refuse.
@@ -234,6 +267,8 @@ pub struct PublishOptions {
     pub force: bool,
     /// Build everything but archive nothing.
     pub dry_run: bool,
+    /// Why a period is published again (`--force --reason`), shown in the correction's mail.
+    pub reason: Option<String>,
 }
 
 /// The full job: both editions, archived atomically, then the site. Delivery joins in its own stage.
@@ -243,6 +278,10 @@ pub async fn publish(
     options: &PublishOptions,
 ) -> Result<Published, PipelineError> {
     let period = Period::parse(&options.period)?;
+    let today = crate::clock::today(config.schedule.timezone)?;
+    if period.as_of > today {
+        return Err(PipelineError::EarlyVerdict { period: period.name, as_of: period.as_of, today });
+    }
     let document = config
         .pledge_for_year(period.year)
         .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })?
@@ -255,6 +294,9 @@ pub async fn publish(
     } else {
         Some(crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(PipelineError::Busy)?)
     };
+    if !options.dry_run {
+        archive.clean_leftovers()?;
+    }
     if !options.force && !options.dry_run {
         if let Some(earlier) = archive.current(&document, &period.name)? {
             return Err(ArchiveError::AlreadyPublished {
@@ -292,6 +334,8 @@ pub async fn publish(
         input_hash,
         files: BTreeMap::new(),
         deliveries,
+        version: 1,
+        correction: options.reason.clone(),
     };
     if options.dry_run {
         let dir = config.state_dir.join("dry-run").join(&manifest.document).join(&manifest.period);
@@ -312,12 +356,15 @@ pub async fn publish(
         });
     }
     let entry = archive.write(manifest, &files, options.force)?;
-    info!(dir = %entry.dir.display(), "archived");
+    info!(dir = %entry.dir.display(), version = entry.manifest.version, "archived");
     crate::fault::point("after-archive");
-    let site = crate::archive::site::write(config, &archive).map_err(|e| PipelineError::Site(e.to_string()))?;
+    // Deliveries are recorded (and sent) before the site is built: a site that cannot be written must not keep
+    // anyone from getting the follow-up.
     let delivery = deliver(config, &archive).await?;
     let manifest =
         archive.current(&entry.manifest.document, &entry.manifest.period)?.map_or(entry.manifest, |e| e.manifest);
+    let site = crate::archive::site::write(config, &archive)
+        .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?;
     Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale, site: Some(site), delivery })
 }
 
@@ -326,7 +373,7 @@ pub async fn deliver(config: &Config, archive: &Archive) -> Result<Summary, Pipe
     let mut outbox = Outbox::open(&config.state_dir)?;
     crate::deliver::enqueue_archive(&mut outbox, archive, crate::deliver::now())?;
     let transport = Transport::from_config(config)?;
-    Ok(crate::deliver::send_due(config, &outbox, &transport, crate::deliver::now(), false).await?)
+    Ok(crate::deliver::send_due(config, &mut outbox, &transport, crate::deliver::now(), false).await?)
 }
 
 /// A dry run's messages, written to `<outbox_dir>/dry-run/` and sent nowhere.
@@ -334,12 +381,13 @@ fn dry_run_messages(config: &Config, entry: &Entry, pledge: &Pledge) -> Result<S
     let texts = Texts::load(config.language).map_err(ReportError::from)?;
     let dir = config.outbox_dir.join("dry-run");
     let mut written = 0;
-    for (role, address) in crate::deliver::recipients(entry) {
+    for recipient in crate::deliver::recipients(entry) {
         let row = crate::deliver::outbox::Row {
             document: entry.manifest.document.clone(),
             period: entry.manifest.period.clone(),
-            role,
-            address,
+            version: entry.manifest.version,
+            role: recipient.role,
+            address: recipient.address,
             status: "pending".into(),
             attempts: 0,
             next_attempt_at: 0,
@@ -373,6 +421,7 @@ fn entry_files(
             edition,
             generated_at,
             input_hash: hash,
+            provisional: f.provisional,
         };
         let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
         files.push((name, crate::report::pdf::render(&input, &texts)?));

@@ -19,11 +19,19 @@ pub fn parse_cron(expression: &str) -> Result<Cron, String> {
             "cron expression {expression:?} has {fields} fields; lofte wants six, seconds first: \"0 0 9 1 7 *\" is 09:00 on 1 July"
         ));
     }
-    CronParser::builder()
+    let cron = CronParser::builder()
         .seconds(Seconds::Required)
         .build()
         .parse(expression)
-        .map_err(|e| format!("cron expression {expression:?} is not valid: {e}"))
+        .map_err(|e| format!("cron expression {expression:?} is not valid: {e}"))?;
+    // A valid expression can still name a day that never comes (30 February): such a run would silently never
+    // happen, so it is refused like a syntax error.
+    if cron.find_next_occurrence(&Utc::now(), false).is_err() {
+        return Err(format!(
+            "cron expression {expression:?} never fires (no such date, e.g. 30 February): fix the day or month"
+        ));
+    }
+    Ok(cron)
 }
 
 /// The first run strictly after `now`, in the time zone `tz`.

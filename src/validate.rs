@@ -69,6 +69,14 @@ pub enum Reason {
         /// The date.
         date: NaiveDate,
     },
+    /// The date is after today: nothing that has not happened yet may count (a typo such as 2012 → 2021 in the
+    /// wrong direction, or a planned activity entered early).
+    DateInFuture {
+        /// The date.
+        date: NaiveDate,
+        /// Today, when the record was read.
+        today: NaiveDate,
+    },
     /// Party is neither polisen nor kommunen.
     UnknownParty {
         /// As written.
@@ -120,6 +128,7 @@ impl Reason {
             Reason::MissingField { .. } => "missing_field",
             Reason::UnparsableDate { .. } => "unparsable_date",
             Reason::DateOutsidePeriod { .. } => "date_outside_period",
+            Reason::DateInFuture { .. } => "date_in_future",
             Reason::UnknownParty { .. } => "unknown_party",
             Reason::UnknownActivity { .. } => "unknown_activity",
             Reason::PartyMismatch { .. } => "party_mismatch",
@@ -143,7 +152,7 @@ impl Reason {
             | Reason::BadCount { value }
             | Reason::LocationNotAllowed { value, .. }
             | Reason::UnknownMilestone { value } => value.clone(),
-            Reason::DateOutsidePeriod { date } => date.to_string(),
+            Reason::DateOutsidePeriod { date } | Reason::DateInFuture { date, .. } => date.to_string(),
             Reason::PartyMismatch { activity, found, .. } => format!("{activity}, {found}"),
             Reason::ConflictingDuplicate { id } => id.clone(),
         }
@@ -156,6 +165,9 @@ impl fmt::Display for Reason {
             Reason::MissingField { field } => write!(f, "missing field {field}"),
             Reason::UnparsableDate { value } => write!(f, "date {value:?} is not a date like 2021-03-15"),
             Reason::DateOutsidePeriod { date } => write!(f, "date {date} is outside the pledge period"),
+            Reason::DateInFuture { date, today } => {
+                write!(f, "date {date} is after today ({today}); enter an activity once it has taken place")
+            }
             Reason::UnknownParty { value } => write!(f, "party {value:?} is neither polisen nor kommunen"),
             Reason::UnknownActivity { value } => {
                 write!(f, "activity {value:?} is not an activity kind of the pledge document")
@@ -209,6 +221,8 @@ pub struct Validated {
 /// Validates records one at a time as a source reads them, so that no source needs to hold its rows.
 pub struct Validator<'a> {
     pledge: &'a Pledge,
+    /// Records dated after this day are rejected (`NaiveDate::MAX` when no clock applies).
+    today: NaiveDate,
     /// Folded place name → place name, per commitment.
     places: Vec<HashMap<String, String>>,
     /// One entry per (source, id) accepted so far, found by hashing the pair; the key itself lives in
@@ -238,12 +252,20 @@ impl<'a> Validator<'a> {
             pledge.commitments.iter().map(|c| c.places.iter().map(|p| (fold(p), p.clone())).collect()).collect();
         Validator {
             pledge,
+            today: NaiveDate::MAX,
             places,
             seen: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             conflicts: 0,
             out: Validated::default(),
         }
+    }
+
+    /// Rejects records dated after `today` with `date_in_future`.
+    #[must_use]
+    pub fn until(mut self, today: NaiveDate) -> Self {
+        self.today = today;
+        self
     }
 
     /// Validates one record.
@@ -347,6 +369,9 @@ impl<'a> Validator<'a> {
         if !self.pledge.contains(date) {
             return Err(Reason::DateOutsidePeriod { date });
         }
+        if date > self.today {
+            return Err(Reason::DateInFuture { date, today: self.today });
+        }
         let party =
             Party::from_key(party_text).ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
         let index = self
@@ -379,10 +404,9 @@ impl<'a> Validator<'a> {
             Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() })?)
         };
         let milestone = match (&commitment.target, &f.milestone) {
-            (Target::Milestones { milestones }, Some(m))
-                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) =>
-            {
-                Some(m.to_lowercase())
+            // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.
+            (Target::Milestones { milestones }, Some(m)) if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) => {
+                milestones.iter().find(|x| x.key.eq_ignore_ascii_case(m)).map(|x| x.key.clone())
             }
             (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {
                 return Err(Reason::UnknownMilestone { value: given.clone().unwrap_or_default() });

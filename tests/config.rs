@@ -178,12 +178,18 @@ fn smtp_url_without_tls_to_a_remote_host() {
 
 #[test]
 fn smtp_urls_with_tls_or_to_loopback_are_accepted() {
-    for url in ["smtps://lofte@mail.example.se:465", "smtp://mail.example.se:587?tls=required", "smtp://127.0.0.1:2525"]
-    {
+    use lofte::config::{SmtpSecurity, SmtpSettings};
+    let expected = [
+        ("smtps://lofte@mail.example.se:465", "mail.example.se", 465, Some("lofte"), SmtpSecurity::ImplicitTls),
+        ("smtp://mail.example.se:587?tls=required", "mail.example.se", 587, None, SmtpSecurity::StartTlsRequired),
+        ("smtp://127.0.0.1:2525", "127.0.0.1", 2525, None, SmtpSecurity::Plain),
+    ];
+    for (url, host, port, user, security) in expected {
         let f = Fixture::new();
         let env = Env { smtp_url: Some(url.into()) };
         let config = Config::load(&f.config(), &env).unwrap_or_else(|p| panic!("{url}: {p:?}"));
-        assert_eq!(config.smtp.url.as_deref(), Some(url));
+        let want = SmtpSettings { host: host.into(), port, user: user.map(String::from), security };
+        assert_eq!(config.smtp.settings, Some(want), "{url}");
     }
 }
 

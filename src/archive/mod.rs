@@ -81,6 +81,16 @@ pub struct Manifest {
     pub files: BTreeMap<String, String>,
     /// Recipient (`role:address`) → delivery status.
     pub deliveries: BTreeMap<String, String>,
+    /// 1 for the first publication of the period, one more for each correction (`publish --force`).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// Why this version replaced the one before (`publish --force --reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction: Option<String>,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// One entry found in the archive.
@@ -152,6 +162,7 @@ impl Archive {
                     generated_at: earlier.manifest.generated_at,
                 });
             }
+            manifest.version = earlier.manifest.version + 1;
         }
         let temp = doc_dir.join(format!("{TEMP_PREFIX}{}-{}", manifest.period, std::process::id()));
         if temp.exists() {
@@ -166,8 +177,7 @@ impl Archive {
                     crate::fault::point("archive-mid-write");
                 }
             }
-            let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-            write_synced(&temp.join(MANIFEST), &json)?;
+            write_synced(&temp.join(MANIFEST), &manifest_json(&manifest, &temp)?)?;
             sync_dir(&temp)
         })();
         if let Err(e) = filled {
@@ -190,12 +200,40 @@ impl Archive {
 
     /// Rewrites the manifest of an entry (delivery status changes); atomically, by rename.
     pub fn update_manifest(&self, entry: &Entry) -> Result<(), ArchiveError> {
-        let json = serde_json::to_vec_pretty(&entry.manifest).unwrap_or_default();
-        let temp = entry.dir.join(format!("{TEMP_PREFIX}{MANIFEST}"));
+        let json = manifest_json(&entry.manifest, &entry.dir)?;
+        let temp = entry.dir.join(format!("{TEMP_PREFIX}{MANIFEST}.{}", std::process::id()));
         write_synced(&temp, &json)?;
         let path = entry.dir.join(MANIFEST);
         fs::rename(&temp, &path).map_err(io(&path))?;
         sync_dir(&entry.dir)
+    }
+
+    /// Removes what interrupted writes left behind: temporary entry folders and manifest rewrites of processes that
+    /// no longer run. Returns how many were removed.
+    pub fn clean_leftovers(&self) -> Result<usize, ArchiveError> {
+        let mut removed = 0;
+        if !self.root.exists() {
+            return Ok(0);
+        }
+        for doc in sorted_dirs(&self.root)? {
+            for item in fs::read_dir(&doc).map_err(io(&doc))?.filter_map(Result::ok) {
+                let path = item.path();
+                let name = item.file_name().to_string_lossy().into_owned();
+                if name.starts_with(TEMP_PREFIX) && !writer_alive(&name) {
+                    fs::remove_dir_all(&path).map_err(io(&path))?;
+                    removed += 1;
+                } else if path.is_dir() {
+                    for file in fs::read_dir(&path).map_err(io(&path))?.filter_map(Result::ok) {
+                        let name = file.file_name().to_string_lossy().into_owned();
+                        if name.starts_with(TEMP_PREFIX) && !writer_alive(&name) && file.path().is_file() {
+                            fs::remove_file(file.path()).map_err(io(&file.path()))?;
+                            removed += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Every entry, current and superseded, sorted by document, period and age.
@@ -254,13 +292,30 @@ impl Archive {
             for file in fs::read_dir(&entry.dir).map_err(io(&entry.dir))? {
                 let file = file.map_err(io(&entry.dir))?;
                 let name = file.file_name().to_string_lossy().into_owned();
-                if name != MANIFEST && !entry.manifest.files.contains_key(&name) {
+                // A manifest rewrite that a crash interrupted is not part of the entry; `clean_leftovers` removes it.
+                if name != MANIFEST && !name.starts_with(TEMP_PREFIX) && !entry.manifest.files.contains_key(&name) {
                     problems.push(format!("{}: not in the manifest", file.path().display()));
                 }
             }
         }
         Ok(problems)
     }
+}
+
+/// The manifest as pretty JSON; a manifest that cannot be serialised is an error, never an empty file.
+fn manifest_json(manifest: &Manifest, dir: &Path) -> Result<Vec<u8>, ArchiveError> {
+    let mut json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| ArchiveError::BadManifest { path: dir.join(MANIFEST), reason: e.to_string() })?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+/// Whether the process that wrote a `.tmp-…-<pid>` name still runs (then its temporary file is in use).
+fn writer_alive(name: &str) -> bool {
+    name.rsplit(['-', '.'])
+        .next()
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
 }
 
 fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {

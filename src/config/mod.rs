@@ -5,6 +5,7 @@
 //! shows them all at once.
 
 mod raw;
+mod smtp;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use chrono_tz::Tz;
 use crate::pledge::Pledge;
 use crate::problem::Problem;
 
+pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use validate::{is_loopback_host, is_valid_address, smtp_url_problem};
 
 /// Values taken from the environment rather than files (secrets never live in config files).
@@ -153,8 +155,8 @@ pub struct MailConfig {
 /// SMTP settings. The password is never here: it comes from `LOFTE_SMTP_PASSWORD`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpConfig {
-    /// `smtps://user@host:465` or `smtp://host:587?tls=required`; `None` means the file outbox.
-    pub url: Option<String>,
+    /// The checked `smtps://user@host:465` or `smtp://host:587?tls=required`; `None` means the file outbox.
+    pub settings: Option<SmtpSettings>,
     /// Bound on one send, seconds.
     pub timeout_secs: u64,
 }

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::raw::{RawRecipients, RawSchedule, RawSettings, RawSource, SourceKind};
 use super::{
     ApiConfig, Config, Env, Freshness, Language, MailConfig, Recipients, ScheduleConfig, ScheduledRun, SmtpConfig,
-    SourceConfig,
+    SmtpSettings, SourceConfig,
 };
 use crate::pledge::{self, Target};
 use crate::problem::{Problem, Problems};
@@ -69,23 +69,22 @@ pub(super) fn from_text(
         );
     }
     for address in [Some(&raw.mail.from), raw.mail.reply_to.as_ref()].into_iter().flatten() {
-        if !is_valid_address(bare_address(address.get_ref())) {
+        if address.get_ref().chars().any(char::is_control) {
+            problems.at(
+                address.span(),
+                format!("{:?} holds a line break or control character, which would break the mail headers: write it on one line", address.get_ref()),
+            );
+        } else if !is_valid_address(bare_address(address.get_ref()))
+            || address.get_ref().parse::<lettre::message::Mailbox>().is_err()
+        {
             problems.at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref()));
         }
     }
-    let smtp_url = match (&env.smtp_url, &raw.smtp.url) {
-        (Some(url), _) => {
-            if let Some(p) = smtp_url_problem(url) {
-                others.push(Problem::whole("environment LOFTE_SMTP_URL", p));
-            }
-            Some(url.clone())
-        }
-        (None, Some(url)) => {
-            if let Some(p) = smtp_url_problem(url.get_ref()) {
-                problems.at(url.span(), p);
-            }
-            Some(url.get_ref().clone())
-        }
+    let smtp_settings = match (&env.smtp_url, &raw.smtp.url) {
+        (Some(url), _) => SmtpSettings::parse(url)
+            .map_err(|p| others.push(Problem::whole("environment LOFTE_SMTP_URL", p)))
+            .ok(),
+        (None, Some(url)) => SmtpSettings::parse(url.get_ref()).map_err(|p| problems.at(url.span(), p)).ok(),
         (None, None) => None,
     };
     let schedule = schedule(raw.schedule, &mut problems);
@@ -111,7 +110,7 @@ pub(super) fn from_text(
             list_id: raw.mail.list_id.into_inner(),
             unsubscribe: raw.mail.unsubscribe.into_inner(),
         },
-        smtp: SmtpConfig { url: smtp_url, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
+        smtp: SmtpConfig { settings: smtp_settings, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
         schedule,
         freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
         warnings,
@@ -332,29 +331,10 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
     }
 }
 
-/// Why an SMTP URL is refused, or `None` when it is fine: implicit TLS (`smtps://`), STARTTLS required
-/// (`smtp://…?tls=required`), or plain `smtp://` to a loopback relay only. A password in the URL is refused too.
+/// Why an SMTP URL is refused, or `None` when it is fine (see [`SmtpSettings::parse`]).
 #[must_use]
 pub fn smtp_url_problem(text: &str) -> Option<String> {
-    let url = match url::Url::parse(text) {
-        Ok(u) => u,
-        Err(e) => return Some(format!("SMTP URL is not a URL ({e}): write e.g. smtps://user@mail.example.se:465")),
-    };
-    if url.password().is_some() {
-        return Some("SMTP URL holds a password: remove it and set LOFTE_SMTP_PASSWORD instead".into());
-    }
-    let Some(host) = url.host() else {
-        return Some("SMTP URL has no host: write e.g. smtps://user@mail.example.se:465".into());
-    };
-    let starttls = url.query_pairs().any(|(k, v)| k == "tls" && v == "required");
-    match url.scheme() {
-        "smtps" => None,
-        "smtp" if starttls || is_loopback_host(&host) => None,
-        "smtp" => Some(format!(
-            "SMTP URL sends without TLS to {host}, which is not a loopback address: use smtps://{host}:465 (implicit TLS) or smtp://{host}:587?tls=required (STARTTLS)"
-        )),
-        other => Some(format!("SMTP URL scheme {other:?} is not supported: use smtps:// or smtp://")),
-    }
+    SmtpSettings::parse(text).err()
 }
 
 /// HTTPS is required for an API, except to a loopback address (a test server or a local proxy).

@@ -5,11 +5,13 @@
 //! upstream tokio-cron-scheduler fixes a job's offset when the job is created, and its tick loop uses CPU between
 //! runs; this loop sleeps). At start, the latest due run of each entry whose period is not yet published runs at
 //! once if it is less than `catch_up_days` late; older ones are logged, recorded and shown by `check`, never sent
-//! by surprise. One bad run is logged and recorded, retried an hour later, and never stops the daemon. The first
-//! signal stops new work and lets the run in hand finish; a second exits at once.
+//! by surprise. One bad run is logged and recorded, retried an hour later, and never stops the daemon; a run that
+//! found the publish lock taken is retried two minutes later. The first SIGTERM or SIGINT stops new work and lets
+//! the run in hand finish; a second exits at once. SIGHUP reloads the configuration.
 
 pub mod state;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +28,8 @@ use crate::schedule;
 
 /// How long a failed run waits before it is tried again.
 const RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+/// How long a run that found the publish lock taken (a manual `publish`, another daemon) waits before trying again.
+const BUSY_RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,25 +38,50 @@ pub enum DaemonError {
     #[error("schedule: {0}")]
     Schedule(String),
     /// Signals could not be set up.
-    #[error("cannot listen for SIGTERM/SIGINT: {0}")]
+    #[error("cannot listen for SIGTERM/SIGINT/SIGHUP: {0}")]
     Signals(std::io::Error),
 }
 
-/// Listens for SIGTERM/SIGINT: the first sets the flag, a second exits the process at once.
-fn shutdown_signal() -> Result<watch::Receiver<bool>, DaemonError> {
+/// What the signals ask for.
+struct Signals {
+    /// Set by the first SIGTERM or SIGINT.
+    stop: watch::Receiver<bool>,
+    /// Notified by SIGHUP: read the configuration again.
+    reload: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// Listens for SIGTERM/SIGINT (the first sets the stop flag, a second exits the process at once) and SIGHUP
+/// (reload the configuration, as `systemctl reload lofte` sends).
+fn signals() -> Result<Signals, DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     let (tx, rx) = watch::channel(false);
+    let reload = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = reload.clone();
     tokio::spawn(async move {
-        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-        info!("stop requested: finishing the run in hand (a second signal exits at once)");
-        let _ = tx.send(true);
-        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-        eprintln!("lofte: second signal, exiting now");
-        std::process::exit(130);
+        let mut stopping = false;
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+                _ = hup.recv() => {
+                    info!("SIGHUP: reloading the configuration");
+                    notify.notify_one();
+                    continue;
+                }
+            }
+            if stopping {
+                eprintln!("lofte: second signal, exiting now");
+                std::process::exit(130);
+            }
+            stopping = true;
+            info!("stop requested: finishing the run in hand (a second signal exits at once)");
+            let _ = tx.send(true);
+        }
     });
-    Ok(rx)
+    Ok(Signals { stop: rx, reload })
 }
 
 /// The schedule entries, parsed.
@@ -65,13 +94,20 @@ pub fn entries(config: &Config) -> Result<Vec<(Cron, String)>, DaemonError> {
         .collect()
 }
 
-/// The runs at start that are due, not yet published, and either inside the catch-up window (`true`) or too late.
+/// A run that was due at start and is not published.
+#[derive(Debug, Clone)]
+pub struct DueRun {
+    /// When it was due.
+    pub at: DateTime<Tz>,
+    /// The period it publishes.
+    pub period: Period,
+    /// Less than `catch_up_days` late: it runs now. Otherwise it is reported, not sent.
+    pub in_window: bool,
+}
+
+/// The runs at start that are due and not yet published.
 #[must_use]
-pub fn due_at_start(
-    config: &Config,
-    entries: &[(Cron, String)],
-    now: DateTime<Utc>,
-) -> Vec<(DateTime<Tz>, Period, bool)> {
+pub fn due_at_start(config: &Config, entries: &[(Cron, String)], now: DateTime<Utc>) -> Vec<DueRun> {
     let tz = config.schedule.timezone;
     let archive = Archive::new(&config.archive_dir);
     let window = chrono::TimeDelta::days(i64::from(config.schedule.catch_up_days));
@@ -84,36 +120,47 @@ pub fn due_at_start(
             continue;
         }
         let in_window = now - at.with_timezone(&Utc) < window;
-        due.push((at, period, in_window));
+        due.push(DueRun { at, period, in_window });
     }
     due
 }
 
-/// Runs the schedule until a signal.
-pub async fn run(config: &Config, records: &RecordsOverride) -> Result<(), DaemonError> {
-    let mut shutdown = shutdown_signal()?;
-    let entries = entries(config)?;
-    let tz = config.schedule.timezone;
-    info!(runs = entries.len(), timezone = %tz, "daemon started");
+/// Runs the schedule until SIGTERM or SIGINT. `reload` reads the configuration again (SIGHUP); a configuration
+/// with problems is logged and the running one kept.
+pub async fn run(
+    config: &Config,
+    records: &RecordsOverride,
+    reload: &dyn Fn() -> Result<Config, String>,
+) -> Result<(), DaemonError> {
+    let Signals { stop: mut shutdown, reload: reload_signal } = signals()?;
+    let mut config = config.clone();
+    let mut entries = entries(&config)?;
+    info!(runs = entries.len(), timezone = %config.schedule.timezone, "daemon started");
 
     // Deliveries left pending by a previous run (or a crash) go out now, not at the next scheduled run.
-    if let Err(e) = pipeline::deliver(config, &Archive::new(&config.archive_dir)).await {
+    if let Err(e) = pipeline::deliver(&config, &Archive::new(&config.archive_dir)).await {
         error!("delivery: {e}");
     }
-    let mut retry: Option<(DateTime<Utc>, String)> = None;
-    for (at, period, in_window) in due_at_start(config, &entries, Utc::now()) {
-        if in_window {
-            info!(period = %period.name, due = %at, "catching up a missed run");
-            if run_once(config, records, &period.name).await.is_err() {
-                retry = Some((Utc::now() + RETRY_AFTER, period.name.clone()));
+    // Runs to try again, by period, with when.
+    let mut retries: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for due in due_at_start(&config, &entries, Utc::now()) {
+        if due.in_window {
+            info!(period = %due.period.name, due = %due.at, "catching up a missed run");
+            if let Some(wait) = run_once(&config, records, &due.period.name).await.retry_after() {
+                retries.insert(due.period.name.clone(), Utc::now() + wait);
             }
         } else {
             let message = format!(
-                "missed run of {at} is older than {} days; not sent (publish it by hand)",
+                "missed run of {} is older than {} days; not sent (publish it by hand)",
+                due.at,
                 config.schedule.catch_up_days
             );
-            warn!(period = %period.name, "{message}");
-            let _ = state::record_run(&config.state_dir, &period.name, &at.to_rfc3339(), "missed", &message);
+            warn!(period = %due.period.name, "{message}");
+            if let Err(e) =
+                state::record_run(&config.state_dir, &due.period.name, &due.at.to_rfc3339(), "missed", &message)
+            {
+                error!("run history: {e}");
+            }
         }
         if *shutdown.borrow() {
             return Ok(());
@@ -125,16 +172,28 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Result<(), Daemo
         if *shutdown.borrow() {
             break;
         }
-        let runs: Vec<(DateTime<Utc>, &String)> = entries
+        let tz = config.schedule.timezone;
+        let runs: Vec<(DateTime<Utc>, String)> = entries
             .iter()
-            .filter_map(|(c, t)| schedule::next_run(c, tz, after).map(|at| (at.with_timezone(&Utc), t)))
+            .filter_map(|(c, t)| schedule::next_run(c, tz, after).map(|at| (at.with_timezone(&Utc), t.clone())))
             .collect();
         let next_run = runs.iter().map(|(at, _)| *at).min();
-        let wake = [next_run, next_delivery(config), retry.as_ref().map(|r| r.0)].into_iter().flatten().min();
+        let wake = [next_run, next_delivery(&config), retries.values().min().copied()].into_iter().flatten().min();
         let sleep = wake.map_or(Duration::from_secs(24 * 3600), |w| (w - Utc::now()).to_std().unwrap_or_default());
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             _ = shutdown.changed() => break,
+            () = reload_signal.notified() => {
+                match reload().and_then(|c| entries_of(&c).map(|e| (c, e))) {
+                    Ok((c, e)) => {
+                        info!(runs = e.len(), "configuration reloaded");
+                        config = c;
+                        entries = e;
+                    }
+                    Err(problems) => error!("the configuration was not reloaded; the running one stays:\n{problems}"),
+                }
+                continue;
+            }
         }
         let now = Utc::now();
         if let Some(at) = next_run.filter(|at| *at <= now) {
@@ -142,21 +201,22 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Result<(), Daemo
             for (_, template) in runs.iter().filter(|(t, _)| *t == at) {
                 match schedule::period_for_run(template, &at.with_timezone(&tz)) {
                     Ok(period) => {
-                        if run_once(config, records, &period.name).await.is_err() {
-                            retry = Some((Utc::now() + RETRY_AFTER, period.name));
+                        if let Some(wait) = run_once(&config, records, &period.name).await.retry_after() {
+                            retries.insert(period.name, Utc::now() + wait);
                         }
                     }
                     Err(e) => error!("{e}"),
                 }
             }
         }
-        if let Some((_, period)) = retry.clone().filter(|(at, _)| *at <= now) {
-            retry = None;
-            if run_once(config, records, &period).await.is_err() {
-                retry = Some((Utc::now() + RETRY_AFTER, period));
+        let ready: Vec<String> = retries.iter().filter(|(_, at)| **at <= now).map(|(p, _)| p.clone()).collect();
+        for period in ready {
+            retries.remove(&period);
+            if let Some(wait) = run_once(&config, records, &period).await.retry_after() {
+                retries.insert(period, Utc::now() + wait);
             }
         }
-        if let Err(e) = pipeline::deliver(config, &Archive::new(&config.archive_dir)).await {
+        if let Err(e) = pipeline::deliver(&config, &Archive::new(&config.archive_dir)).await {
             error!("delivery: {e}");
         }
     }
@@ -164,34 +224,83 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Result<(), Daemo
     Ok(())
 }
 
+fn entries_of(config: &Config) -> Result<Vec<(Cron, String)>, String> {
+    entries(config).map_err(|e| e.to_string())
+}
+
 /// When the earliest pending delivery is due, if any.
 fn next_delivery(config: &Config) -> Option<DateTime<Utc>> {
-    let outbox = crate::deliver::outbox::Outbox::open(&config.state_dir).ok()?;
+    let outbox = crate::deliver::outbox::Outbox::open_read_only(&config.state_dir).ok()??;
     let rows = outbox.due(i64::MAX, true).ok()?;
     rows.iter().map(|r| r.next_attempt_at).min().and_then(|t| DateTime::from_timestamp(t, 0))
 }
 
-/// Publishes one period; already published (or being published by another process) counts as done.
-async fn run_once(config: &Config, records: &RecordsOverride, period: &str) -> Result<(), ()> {
+/// How one scheduled run ended; each is written to the run history that `lofte status` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Published (and delivered as far as the servers allowed).
+    Published,
+    /// Already published before: nothing to do.
+    AlreadyPublished,
+    /// Another process held the publish lock: tried again shortly.
+    Busy,
+    /// The run failed: tried again in an hour.
+    Failed,
+}
+
+impl RunOutcome {
+    /// The word in the run history.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            RunOutcome::Published => "published",
+            RunOutcome::AlreadyPublished => "skipped",
+            RunOutcome::Busy => "busy",
+            RunOutcome::Failed => "failed",
+        }
+    }
+
+    /// When the run must be tried again, if it must.
+    #[must_use]
+    pub fn retry_after(self) -> Option<chrono::TimeDelta> {
+        match self {
+            RunOutcome::Busy => Some(BUSY_RETRY_AFTER),
+            RunOutcome::Failed => Some(RETRY_AFTER),
+            RunOutcome::Published | RunOutcome::AlreadyPublished => None,
+        }
+    }
+}
+
+/// Publishes one period and records how it went.
+async fn run_once(config: &Config, records: &RecordsOverride, period: &str) -> RunOutcome {
     let started = Utc::now().to_rfc3339();
-    let options = PublishOptions { period: period.to_string(), generated_at: Utc::now(), force: false, dry_run: false };
-    let (outcome, message, result) = match pipeline::publish(config, records, &options).await {
+    let options = PublishOptions {
+        period: period.to_string(),
+        generated_at: Utc::now(),
+        force: false,
+        dry_run: false,
+        reason: None,
+    };
+    let (outcome, message) = match pipeline::publish(config, records, &options).await {
         Ok(done) => {
             let d = &done.delivery;
             info!(period, sent = d.sent, failed = d.failed, pending = d.pending, "published");
-            ("published", format!("{} sent, {} failed, {} pending", d.sent, d.failed, d.pending), Ok(()))
+            (RunOutcome::Published, format!("{} sent, {} failed, {} pending", d.sent, d.failed, d.pending))
         }
         Err(PipelineError::Archive(ArchiveError::AlreadyPublished { .. })) => {
-            ("skipped", "already published".into(), Ok(()))
+            (RunOutcome::AlreadyPublished, "already published".into())
         }
-        Err(PipelineError::Busy(e)) => ("skipped", e.to_string(), Ok(())),
+        Err(PipelineError::Busy(e)) => {
+            warn!(period, "{e}; trying again in {} minutes", BUSY_RETRY_AFTER.num_minutes());
+            (RunOutcome::Busy, format!("{e}; trying again in {} minutes", BUSY_RETRY_AFTER.num_minutes()))
+        }
         Err(e) => {
             error!(period, "run failed: {e}");
-            ("failed", e.to_string(), Err(()))
+            (RunOutcome::Failed, format!("{e}; trying again in an hour"))
         }
     };
-    if let Err(e) = state::record_run(&config.state_dir, period, &started, outcome, &message) {
+    if let Err(e) = state::record_run(&config.state_dir, period, &started, outcome.key(), &message) {
         error!("run history: {e}");
     }
-    result
+    outcome
 }

@@ -113,9 +113,25 @@ pub fn record_run(
         .map_err(|e| LockError::State(e.to_string()))
 }
 
+/// Opens the state read-only (for `lofte status`); `None` when there is no database or no run table yet. A folder
+/// the user may not write is read as an immutable file, since `SQLite` cannot set up its shared memory there.
+fn open_read_only(state_dir: &Path) -> Result<Option<Connection>, LockError> {
+    let path = state_dir.join("lofte.db");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let err = |e: rusqlite::Error| LockError::State(format!("{}: {e}", path.display()));
+    let ready = |db: &Connection| -> rusqlite::Result<bool> {
+        db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'runs'", [], |r| r.get(0))
+    };
+    let db = crate::deliver::outbox::read_only_connection(&path).map_err(err)?;
+    let has_runs = ready(&db).map_err(err)?;
+    Ok(has_runs.then_some(db))
+}
+
 /// The last `n` runs, newest first.
 pub fn last_runs(state_dir: &Path, n: usize) -> Result<Vec<RunRecord>, LockError> {
-    let db = open(state_dir)?;
+    let Some(db) = open_read_only(state_dir)? else { return Ok(Vec::new()) };
     let err = |e: rusqlite::Error| LockError::State(e.to_string());
     let mut stmt = db
         .prepare("SELECT period, started_at, outcome, COALESCE(message, '') FROM runs ORDER BY id DESC LIMIT ?1")

@@ -71,7 +71,15 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let rows = summary_rows(texts, pledge, &progress);
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
-    let subject = texts.render("mail_subject", vars.clone());
+    let corrected = m.version > 1;
+    let subject = texts.render(if corrected { "mail_subject_correction" } else { "mail_subject" }, vars.clone());
+    let correction = corrected.then(|| {
+        let line = texts.plain("mail_correction");
+        match &m.correction {
+            Some(reason) => format!("{line} {reason}"),
+            None => line,
+        }
+    });
     let attachment = texts.render("mail_attachment", vars);
     let unsubscribe = (row.role == "public_list").then(|| config.mail.unsubscribe.clone());
     let edition_label = texts.plain(&format!("edition_{}", edition.key()));
@@ -79,6 +87,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone(), period => m.period.clone(),
         as_of => format::date(m.as_of, lang), rows => Serde(&rows), attachment => attachment.clone(),
         edition => edition_label, unsubscribe => unsubscribe.clone(), subject => subject.clone(),
+        correction => correction,
     };
     let (text, html) = bodies(lang, &ctx)?;
 
@@ -87,7 +96,12 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         .map_err(|e| bad(format!("mail.from {:?}: {e}", config.mail.from)))?;
     let to: Address =
         one_line("recipient", &row.address)?.parse().map_err(|e| bad(format!("recipient {:?}: {e}", row.address)))?;
-    let key = sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes());
+    // The first version keeps the Message-ID it always had; each correction is a message of its own.
+    let key = if row.version > 1 {
+        sha256(format!("{}|{}|v{}|{}|{}", m.document, m.period, row.version, row.role, row.address).as_bytes())
+    } else {
+        sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes())
+    };
     let message_id = format!("<{}.{}.{}.{}@{}>", m.document, m.period, row.role, &key[..16], from.email.domain());
     let date = chrono::DateTime::parse_from_rfc3339(&m.generated_at).map_or(0, |t| t.timestamp()).max(0) as u64;
 

@@ -1,23 +1,28 @@
-//! Delivery (SPEC §6): the police chief and the board chair get the internal edition, the public list the public
-//! one, each (document, period, recipient) exactly once.
+//! Delivery: the police chief and the board chair get the internal edition, the public list the public one, each
+//! (document, period, version, recipient) exactly once (docs/delivery.md).
 //!
-//! `publish` archives an entry and then records one [`outbox`] row per recipient; the sender works the outbox: a
-//! row goes `pending → sent`, or `failed` on a permanent refusal (the server's reply is kept), while transient
-//! failures wait with exponential backoff up to a lifetime. A row is marked sent right after the server accepted
-//! the message, so a restart resumes where the last run stopped and never sends a sent row again. (A crash in the
-//! instant between the server's acceptance and that mark would send once more on restart; the Message-ID stays the
-//! same, so mail clients show it once.)
+//! `publish` archives an entry and then records one [`outbox`] row per recipient; the sender works the outbox. A
+//! row is claimed before it is sent (so two processes never send it both), then goes `pending → sent`, or `failed`
+//! on a permanent refusal (the server's reply is kept), while transient failures wait with exponential backoff up
+//! to a lifetime. Every status is written to the database first and then to the entry's manifest; the manifests
+//! are the record that a lost database is rebuilt from.
+//!
+//! What no design can close over SMTP: a process killed in the instant between the server's acceptance and the
+//! database commit sends that one message again after a restart. The Message-ID stays the same, so mail clients
+//! show it once. The file outbox has no such gap: a message file that exists is a message delivered.
 
 pub mod message;
 pub mod outbox;
 pub mod transport;
+
+use std::path::PathBuf;
 
 use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchiveError, Entry};
 use crate::config::Config;
 use crate::report::templates::Texts;
-use outbox::{Outbox, Row};
+use outbox::{Outbox, Recipient, Row};
 use transport::{SendError, Transport};
 
 /// Give up on a transient failure after this long (5 days).
@@ -25,19 +30,39 @@ pub const LIFETIME_SECS: i64 = 5 * 24 * 3600;
 /// First wait after a transient failure; doubled each time, up to [`MAX_BACKOFF_SECS`].
 const FIRST_BACKOFF_SECS: i64 = 60;
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// A claim outlives the send's own timeout by this much, so a slow but live sender keeps its row.
+const CLAIM_MARGIN_SECS: i64 = 120;
 
 /// Why delivery could not run at all (a single message's failure is a row status, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
-    /// The outbox database.
-    #[error("delivery state: {0}")]
-    State(String),
+    /// The outbox database failed or is damaged.
+    #[error("delivery state {}: {source}; if the file is damaged, run `lofte deliver --rebuild` (it moves the file aside and rebuilds it from the archive's manifests)", path.display())]
+    State {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// The state folder could not be created or a file in it moved.
+    #[error("delivery state {}: {source}", path.display())]
+    StateDir {
+        /// The folder or file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// A message could not be built.
     #[error("cannot build the message: {0}")]
     Message(String),
     /// The transport could not be set up.
-    #[error("mail transport: {0}")]
-    Transport(String),
+    #[error("mail transport {server}: {source}")]
+    Transport {
+        /// The server, without user name.
+        server: String,
+        /// The cause.
+        source: lettre::transport::smtp::Error,
+    },
     /// The archive could not be read.
     #[error(transparent)]
     Archive(#[from] ArchiveError),
@@ -54,41 +79,73 @@ pub struct Summary {
     pub pending: usize,
 }
 
-/// The recipients of an entry, as `(role, address)`, from its manifest.
+/// The recipients of an entry, from its manifest, with the delivery status it records.
 #[must_use]
-pub fn recipients(entry: &Entry) -> Vec<(String, String)> {
+pub fn recipients(entry: &Entry) -> Vec<Recipient> {
     entry
         .manifest
         .deliveries
-        .keys()
-        .filter_map(|k| k.split_once(':').map(|(r, a)| (r.to_string(), a.to_string())))
+        .iter()
+        .filter_map(|(key, status)| {
+            let (role, address) = key.split_once(':')?;
+            let status = status.split(':').next().unwrap_or_default().trim().to_string();
+            Some(Recipient { role: role.to_string(), address: address.to_string(), status })
+        })
         .collect()
 }
 
-/// Makes sure every current archive entry has its outbox rows (a crash between archiving and recording them must
-/// not lose a delivery). Returns how many rows were added.
+/// Makes sure every current archive entry has its outbox rows, with the status its manifest records (a crash
+/// between archiving and recording them must not lose a delivery, and a lost database must not send again what a
+/// manifest records as sent), and brings manifests up to date with statuses the database has and they lack.
+/// Returns how many rows were added.
 pub fn enqueue_archive(outbox: &mut Outbox, archive: &Archive, now: i64) -> Result<usize, DeliverError> {
     let mut added = 0;
     for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
-        added += outbox.enqueue(&entry.manifest.document, &entry.manifest.period, &recipients(&entry), now)?;
+        let m = &entry.manifest;
+        added += outbox.enqueue(&m.document, &m.period, m.version, &recipients(&entry), now)?;
+        sync_manifest(outbox, archive, entry)?;
     }
     Ok(added)
 }
 
-/// Sends every due row (every pending row with `ignore_backoff`), one envelope per recipient.
+/// Writes into an entry's manifest the final statuses that the database has and the manifest lacks (a crash
+/// between the two writes).
+fn sync_manifest(outbox: &Outbox, archive: &Archive, mut entry: Entry) -> Result<(), DeliverError> {
+    let mut changed = false;
+    for row in outbox.rows_of(&entry.manifest.document, &entry.manifest.period, entry.manifest.version)? {
+        let key = format!("{}:{}", row.role, row.address);
+        let recorded = entry.manifest.deliveries.get(&key).map(String::as_str).unwrap_or_default();
+        let wanted = match row.status.as_str() {
+            "sent" => "sent".to_string(),
+            "failed" => format!("failed: {}", row.last_error.as_deref().unwrap_or("refused")),
+            _ => continue,
+        };
+        if !recorded.starts_with(row.status.as_str()) {
+            entry.manifest.deliveries.insert(key, wanted);
+            changed = true;
+        }
+    }
+    if changed {
+        archive.update_manifest(&entry)?;
+    }
+    Ok(())
+}
+
+/// Sends every due row (every pending row with `ignore_backoff`), one envelope per recipient, each claimed first.
 pub async fn send_due(
     config: &Config,
-    outbox: &Outbox,
+    outbox: &mut Outbox,
     transport: &Transport,
     now: i64,
     ignore_backoff: bool,
 ) -> Result<Summary, DeliverError> {
     let archive = Archive::new(&config.archive_dir);
     let texts = Texts::load(config.language).map_err(|e| DeliverError::Message(e.to_string()))?;
+    let lease = i64::try_from(config.smtp.timeout_secs).unwrap_or(i64::MAX / 4) + CLAIM_MARGIN_SECS;
     let mut summary = Summary::default();
     for row in outbox.due(now, ignore_backoff)? {
-        // Another sender (a second daemon, a manual `deliver --retry`) may have sent it meanwhile.
-        if outbox.status(&row)?.as_deref() != Some("pending") {
+        // Another sender (a second daemon, a manual `deliver --retry`) may hold it or have sent it meanwhile.
+        if !outbox.claim(&row, self::now(), lease)? {
             continue;
         }
         let Some(entry) = archive.current(&row.document, &row.period)? else {
@@ -96,14 +153,22 @@ pub async fn send_due(
             summary.failed += 1;
             continue;
         };
+        if entry.manifest.version != row.version {
+            // A correction replaced this version before it went out: the new version's own row sends that.
+            outbox.superseded(&row, now)?;
+            continue;
+        }
         let Some(pledge) = config.pledge(&row.document) else {
             warn!(document = %row.document, "no pledge document in the config; delivery waits");
+            outbox.retry_later(&row, now + FIRST_BACKOFF_SECS, "no pledge document in the config")?;
             summary.pending += 1;
             continue;
         };
         let built = message::build(config, &texts, &row, &entry, pledge)?;
+        crate::fault::point("before-send");
         let status = match transport.send(&built).await {
             Ok(()) => {
+                crate::fault::point("after-send");
                 outbox.sent(&row, now)?;
                 info!(role = %row.role, message_id = %built.message_id, "sent");
                 summary.sent += 1;
@@ -140,8 +205,10 @@ pub async fn send_due(
 /// Writes a row's status into its entry's manifest.
 fn record(archive: &Archive, row: &Row, status: &str) -> Result<(), DeliverError> {
     if let Some(mut entry) = archive.current(&row.document, &row.period)? {
-        entry.manifest.deliveries.insert(format!("{}:{}", row.role, row.address), status.to_string());
-        archive.update_manifest(&entry)?;
+        if entry.manifest.version == row.version {
+            entry.manifest.deliveries.insert(format!("{}:{}", row.role, row.address), status.to_string());
+            archive.update_manifest(&entry)?;
+        }
     }
     Ok(())
 }

@@ -1,25 +1,40 @@
-//! The delivery state: one row per (document, period, recipient) in `SQLite`, so that each is delivered exactly once
-//! across restarts. A row is `pending` until sent, `sent` for good, or `failed` (a permanent refusal, or transient
-//! failures beyond the lifetime).
+//! The delivery state: one row per (document, period, version, recipient) in `SQLite`, so that each is delivered
+//! exactly once across restarts and across processes.
+//!
+//! A row is `pending` until sent, `sent` for good, `failed` (a permanent refusal, or transient failures beyond the
+//! lifetime), or `superseded` (a corrected version replaced the entry before this one went out). Before a process
+//! sends a row it *claims* it: in one immediate transaction it checks that the row is still pending and that no
+//! live process holds an unexpired claim, and writes its own claim with an expiry. Two daemons, or a daemon and
+//! `deliver --retry`, therefore never send the same row; a claim left by a killed process is taken over once its
+//! owner is gone or its lease has run out.
+//!
+//! The database is a cache of what the archive's manifests record: every status change is written to the entry's
+//! manifest too, and a lost or damaged database is rebuilt from them ([`Outbox::rebuild`]), so a row a manifest
+//! records as sent is never sent again.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::DeliverError;
 
-/// One recipient's delivery of one follow-up.
+/// The database file inside the state folder (shared with the run lock and run history).
+pub const DB_FILE: &str = "lofte.db";
+
+/// One recipient's delivery of one version of a follow-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// Pledge document id.
     pub document: String,
     /// Period name.
     pub period: String,
+    /// The entry's version: 1 for the first publication, 2 for the first correction, …
+    pub version: u32,
     /// `police_chief`, `board_chair` or `public_list`.
     pub role: String,
     /// E-mail address.
     pub address: String,
-    /// `pending`, `sent` or `failed`.
+    /// `pending`, `sent`, `failed` or `superseded`.
     pub status: String,
     /// Attempts made so far.
     pub attempts: u32,
@@ -31,141 +46,293 @@ pub struct Row {
     pub last_error: Option<String>,
 }
 
+/// A recipient of an archive entry and what its manifest says of the delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The role.
+    pub role: String,
+    /// The address.
+    pub address: String,
+    /// `pending`, `sent` or `failed` (the manifest's word, without its reason).
+    pub status: String,
+}
+
 /// The outbox database.
 pub struct Outbox {
     db: Connection,
     path: PathBuf,
+    owner: String,
 }
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
     document TEXT NOT NULL,
     period TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
     role TEXT NOT NULL,
     address TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'superseded')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     last_error TEXT,
     sent_at INTEGER,
-    PRIMARY KEY (document, period, role, address)
+    claimed_by TEXT,
+    claimed_until INTEGER,
+    PRIMARY KEY (document, period, version, role, address)
 );";
 
+/// The first schema (before versions and claims) is copied over once; `user_version` says which one a file has.
+const MIGRATE_V1: &str = "
+ALTER TABLE outbox RENAME TO outbox_v1;
+{SCHEMA}
+INSERT INTO outbox (document, period, version, role, address, status, attempts, next_attempt_at, created_at, last_error, sent_at)
+    SELECT document, period, 1, role, address, status, attempts, next_attempt_at, created_at, last_error, sent_at FROM outbox_v1;
+DROP TABLE outbox_v1;";
+
+const COLUMNS: &str =
+    "document, period, version, role, address, status, attempts, next_attempt_at, created_at, last_error";
+
 impl Outbox {
-    /// Opens (creating if needed) `<state_dir>/lofte.db`.
+    /// Opens (creating if needed) `<state_dir>/lofte.db`. A damaged file is an error that says how to rebuild it.
     pub fn open(state_dir: &Path) -> Result<Outbox, DeliverError> {
-        std::fs::create_dir_all(state_dir).map_err(|e| DeliverError::State(format!("{}: {e}", state_dir.display())))?;
-        let path = state_dir.join("lofte.db");
-        let db = Connection::open(&path).map_err(|e| state(&path, &e))?;
-        db.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| state(&path, &e))?;
-        db.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {SCHEMA}"))
-            .map_err(|e| state(&path, &e))?;
-        Ok(Outbox { db, path })
+        std::fs::create_dir_all(state_dir)
+            .map_err(|source| DeliverError::StateDir { path: state_dir.to_path_buf(), source })?;
+        let path = state_dir.join(DB_FILE);
+        let db = Connection::open(&path).map_err(|e| state(&path, e))?;
+        db.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| state(&path, e))?;
+        migrate(&db).map_err(|e| state(&path, e))?;
+        Ok(Outbox { db, path, owner: owner() })
     }
 
-    /// Records one pending row per recipient of an archived follow-up, in one transaction. Rows that exist already
-    /// are left as they are: a (document, period, recipient) is delivered once, even when the period is re-published.
-    /// Returns how many rows were new.
+    /// Opens the database read-only, for `lofte status` on a folder it may not write. `None` when there is none.
+    pub fn open_read_only(state_dir: &Path) -> Result<Option<Outbox>, DeliverError> {
+        let path = state_dir.join(DB_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let db = read_only_connection(&path).map_err(|e| state(&path, e))?;
+        let has_table: bool = db
+            .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'outbox'", [], |r| r.get(0))
+            .map_err(|e| state(&path, e))?;
+        if !has_table {
+            return Ok(None);
+        }
+        Ok(Some(Outbox { db, path, owner: owner() }))
+    }
+
+    /// Moves a damaged or lost database aside (never deletes it) and opens a fresh one. Returns where the old file
+    /// went, if there was one. The caller seeds the new file from the manifests with [`Outbox::enqueue`].
+    pub fn rebuild(state_dir: &Path) -> Result<(Outbox, Option<PathBuf>), DeliverError> {
+        let path = state_dir.join(DB_FILE);
+        let mut moved = None;
+        if path.exists() {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let aside = state_dir.join(format!("{DB_FILE}.replaced-{stamp}"));
+            for suffix in ["", "-wal", "-shm"] {
+                let from = PathBuf::from(format!("{}{suffix}", path.display()));
+                if from.exists() {
+                    let to = PathBuf::from(format!("{}{suffix}", aside.display()));
+                    std::fs::rename(&from, &to).map_err(|source| DeliverError::StateDir { path: from, source })?;
+                }
+            }
+            moved = Some(aside);
+        }
+        Ok((Outbox::open(state_dir)?, moved))
+    }
+
+    /// Records one row per recipient of an archived entry, in one transaction, with the status its manifest
+    /// records (so a rebuilt database never sends what the archive says went out). Rows that exist already are
+    /// left as they are. Returns how many rows were new.
     pub fn enqueue(
         &mut self,
         document: &str,
         period: &str,
-        recipients: &[(String, String)],
+        version: u32,
+        recipients: &[Recipient],
         now: i64,
     ) -> Result<usize, DeliverError> {
-        let tx = self.db.transaction().map_err(|e| state(&self.path, &e))?;
+        let path = self.path.clone();
+        let tx = self.db.transaction().map_err(|e| state(&path, e))?;
         let mut added = 0;
-        for (role, address) in recipients {
+        for r in recipients {
+            let status = match r.status.as_str() {
+                "sent" | "failed" => r.status.as_str(),
+                _ => "pending",
+            };
             added += tx
                 .execute(
-                    "INSERT OR IGNORE INTO outbox (document, period, role, address, status, next_attempt_at, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-                    params![document, period, role, address, now],
+                    "INSERT OR IGNORE INTO outbox (document, period, version, role, address, status, next_attempt_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                    params![document, period, version, r.role, r.address, status, now],
                 )
-                .map_err(|e| state(&self.path, &e))?;
+                .map_err(|e| state(&path, e))?;
         }
-        tx.commit().map_err(|e| state(&self.path, &e))?;
+        tx.commit().map_err(|e| state(&path, e))?;
         Ok(added)
     }
 
     /// Rows to send now: pending and due (all pending with `ignore_backoff`).
     pub fn due(&self, now: i64, ignore_backoff: bool) -> Result<Vec<Row>, DeliverError> {
         self.select(
-            "WHERE status = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY created_at, document, period, role, address",
+            "WHERE status = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY created_at, document, period, version, role, address",
             params![ignore_backoff, now],
         )
     }
 
     /// Every row, for the status listing.
     pub fn all(&self) -> Result<Vec<Row>, DeliverError> {
-        self.select("ORDER BY document, period, role, address", [])
+        self.select("ORDER BY document, period, version, role, address", [])
+    }
+
+    /// The rows of one entry version.
+    pub fn rows_of(&self, document: &str, period: &str, version: u32) -> Result<Vec<Row>, DeliverError> {
+        self.select(
+            "WHERE document = ?1 AND period = ?2 AND version = ?3 ORDER BY role, address",
+            params![document, period, version],
+        )
     }
 
     fn select(&self, clause: &str, args: impl rusqlite::Params) -> Result<Vec<Row>, DeliverError> {
-        let sql = format!(
-            "SELECT document, period, role, address, status, attempts, next_attempt_at, created_at, last_error FROM outbox {clause}"
-        );
-        let mut stmt = self.db.prepare(&sql).map_err(|e| state(&self.path, &e))?;
+        let sql = format!("SELECT {COLUMNS} FROM outbox {clause}");
+        let mut stmt = self.db.prepare(&sql).map_err(|e| state(&self.path, e))?;
         let rows = stmt
             .query_map(args, |r| {
                 Ok(Row {
                     document: r.get(0)?,
                     period: r.get(1)?,
-                    role: r.get(2)?,
-                    address: r.get(3)?,
-                    status: r.get(4)?,
-                    attempts: r.get(5)?,
-                    next_attempt_at: r.get(6)?,
-                    created_at: r.get(7)?,
-                    last_error: r.get(8)?,
+                    version: r.get(2)?,
+                    role: r.get(3)?,
+                    address: r.get(4)?,
+                    status: r.get(5)?,
+                    attempts: r.get(6)?,
+                    next_attempt_at: r.get(7)?,
+                    created_at: r.get(8)?,
+                    last_error: r.get(9)?,
                 })
             })
-            .map_err(|e| state(&self.path, &e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| state(&self.path, &e))
+            .map_err(|e| state(&self.path, e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| state(&self.path, e))
     }
 
-    /// The row's current status (another process may have sent it meanwhile).
-    pub fn status(&self, row: &Row) -> Result<Option<String>, DeliverError> {
-        self.db
+    /// Claims a row for this process for `lease` seconds: true when the row is still pending and nobody else holds
+    /// a live claim on it. Only the claim's holder sends.
+    pub fn claim(&mut self, row: &Row, now: i64, lease: i64) -> Result<bool, DeliverError> {
+        let path = self.path.clone();
+        let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| state(&path, e))?;
+        let current: Option<(String, Option<String>, Option<i64>)> = tx
             .query_row(
-                "SELECT status FROM outbox WHERE document = ?1 AND period = ?2 AND role = ?3 AND address = ?4",
-                params![row.document, row.period, row.role, row.address],
-                |r| r.get(0),
+                "SELECT status, claimed_by, claimed_until FROM outbox
+                 WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5",
+                params![row.document, row.period, row.version, row.role, row.address],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
-            .map_err(|e| state(&self.path, &e))
+            .map_err(|e| state(&path, e))?;
+        let Some((status, holder, until)) = current else { return Ok(false) };
+        if status != "pending" {
+            return Ok(false);
+        }
+        if let (Some(holder), Some(until)) = (holder, until) {
+            if holder != self.owner && until > now && owner_alive(&holder) {
+                return Ok(false);
+            }
+        }
+        tx.execute(
+            "UPDATE outbox SET claimed_by = ?6, claimed_until = ?7
+             WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5",
+            params![row.document, row.period, row.version, row.role, row.address, self.owner, now + lease],
+        )
+        .map_err(|e| state(&path, e))?;
+        tx.commit().map_err(|e| state(&path, e))?;
+        Ok(true)
     }
 
-    /// Marks a row sent.
+    /// Marks a row sent (and releases its claim).
     pub fn sent(&self, row: &Row, now: i64) -> Result<(), DeliverError> {
-        self.update(row, "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?5", now, None)
+        self.update(row, "status = 'sent', attempts = attempts + 1, sent_at = ?6", now, None)
     }
 
     /// Marks a row failed for good.
     pub fn failed(&self, row: &Row, now: i64, error: &str) -> Result<(), DeliverError> {
-        self.update(
-            row,
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, sent_at = NULL, next_attempt_at = ?5",
-            now,
-            Some(error),
-        )
+        self.update(row, "status = 'failed', attempts = attempts + 1, sent_at = NULL, next_attempt_at = ?6", now, Some(error))
+    }
+
+    /// Marks a row of an entry version that a correction replaced before it went out.
+    pub fn superseded(&self, row: &Row, now: i64) -> Result<(), DeliverError> {
+        self.update(row, "status = 'superseded', next_attempt_at = ?6", now, Some("a corrected version replaced it"))
     }
 
     /// Records a transient failure; the next attempt waits until `next`.
     pub fn retry_later(&self, row: &Row, next: i64, error: &str) -> Result<(), DeliverError> {
-        self.update(row, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?5", next, Some(error))
+        self.update(row, "attempts = attempts + 1, next_attempt_at = ?6", next, Some(error))
     }
 
     fn update(&self, row: &Row, set: &str, time: i64, error: Option<&str>) -> Result<(), DeliverError> {
-        let sql = format!("{set}, last_error = COALESCE(?6, last_error) WHERE document = ?1 AND period = ?2 AND role = ?3 AND address = ?4");
+        let sql = format!(
+            "UPDATE outbox SET {set}, last_error = COALESCE(?7, last_error), claimed_by = NULL, claimed_until = NULL
+             WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5"
+        );
         self.db
-            .execute(&sql, params![row.document, row.period, row.role, row.address, time, error])
+            .execute(&sql, params![row.document, row.period, row.version, row.role, row.address, time, error])
             .map(|_| ())
-            .map_err(|e| state(&self.path, &e))
+            .map_err(|e| state(&self.path, e))
     }
 }
 
-fn state(path: &Path, e: &rusqlite::Error) -> DeliverError {
-    DeliverError::State(format!("{}: {e}", path.display()))
+/// A read-only connection to the state database. Where the folder cannot be written, `SQLite` cannot set up the
+/// shared memory of WAL mode, so the file is then read as immutable (a snapshot, which is what a listing needs).
+pub fn read_only_connection(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |db: Connection| -> rusqlite::Result<Connection> {
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+        Ok(db)
+    };
+    Connection::open_with_flags(path, flags).and_then(probe).or_else(|_| {
+        let uri = format!("file:{}?immutable=1", path.display());
+        Connection::open_with_flags(uri, flags).and_then(probe)
+    })
+}
+
+/// Creates the schema, or brings an older file up to it.
+fn migrate(db: &Connection) -> rusqlite::Result<()> {
+    db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= 2 {
+        return Ok(());
+    }
+    let old_table: bool =
+        db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'", [], |r| {
+            r.get(0)
+        })?;
+    let has_version: bool =
+        db.query_row("SELECT count(*) > 0 FROM pragma_table_info('outbox') WHERE name = 'version'", [], |r| r.get(0))?;
+    let body = if old_table && !has_version { MIGRATE_V1.replace("{SCHEMA}", SCHEMA) } else { SCHEMA.to_string() };
+    db.execute_batch(&format!("BEGIN IMMEDIATE; {body} PRAGMA user_version = 2; COMMIT;"))
+}
+
+/// This process, as a claim's owner: its pid and its start time, so a reused pid is not taken for it.
+fn owner() -> String {
+    let pid = std::process::id();
+    format!("{pid}:{}", start_time(pid).unwrap_or_default())
+}
+
+/// The process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19).map(str::to_string)
+}
+
+/// Whether the process that made a claim still runs.
+fn owner_alive(owner: &str) -> bool {
+    let Some((pid, started)) = owner.split_once(':') else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    start_time(pid).is_some_and(|s| s == started)
+}
+
+fn state(path: &Path, source: rusqlite::Error) -> DeliverError {
+    DeliverError::State { path: path.to_path_buf(), source }
 }

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::message::Built;
 use super::DeliverError;
-use crate::config::Config;
+use crate::config::{Config, SmtpSecurity};
 
 /// The outcome of one failed send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,20 +30,34 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The transport the configuration asks for; the password only ever comes from `LOFTE_SMTP_PASSWORD`.
+    /// The transport the configuration asks for; the password only ever comes from `LOFTE_SMTP_PASSWORD`. It is
+    /// built from the same parsed [`SmtpSettings`] that the config check judged, never from the URL text again.
     pub fn from_config(config: &Config) -> Result<Transport, DeliverError> {
-        let Some(url) = &config.smtp.url else {
+        let Some(settings) = &config.smtp.settings else {
             return Ok(Transport::Files(config.outbox_dir.clone()));
         };
-        // The URL was checked when the config was loaded: TLS, or a loopback relay.
-        let parsed = url::Url::parse(url).map_err(|e| DeliverError::Transport(format!("SMTP URL: {e}")))?;
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| DeliverError::Transport(format!("SMTP URL {}: {e}", parsed.host_str().unwrap_or(""))))?
-            .timeout(Some(Duration::from_secs(config.smtp.timeout_secs)));
+        let bound = Duration::from_secs(config.smtp.timeout_secs);
+        let tls = || {
+            TlsParameters::new(settings.host.clone())
+                .map_err(|source| DeliverError::Transport { server: settings.to_string(), source })
+        };
+        let builder = match settings.security {
+            SmtpSecurity::ImplicitTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::Wrapper(tls()?))
+            }
+            SmtpSecurity::StartTlsRequired => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::Required(tls()?))
+            }
+            SmtpSecurity::Opportunistic => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::Opportunistic(tls()?))
+            }
+            SmtpSecurity::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::None),
+        };
+        let mut builder = builder.port(settings.port).timeout(Some(bound));
         if let Ok(password) = std::env::var("LOFTE_SMTP_PASSWORD") {
-            builder = builder.credentials(Credentials::new(parsed.username().to_string(), password));
+            builder = builder.credentials(Credentials::new(settings.user.clone().unwrap_or_default(), password));
         }
-        Ok(Transport::Smtp(builder.build(), Duration::from_secs(config.smtp.timeout_secs)))
+        Ok(Transport::Smtp(builder.build(), bound))
     }
 
     /// Sends one message to its one recipient.
@@ -86,10 +101,15 @@ pub fn eml_name(message_id: &str) -> String {
     format!("{id}.eml")
 }
 
-/// Writes the message atomically (temporary name, then rename), so a crash never leaves half a message.
+/// Writes the message atomically (temporary name, then rename), so a crash never leaves half a message. A file
+/// that is there already is this message delivered by an earlier attempt that stopped before recording it (the
+/// name is the Message-ID, unique per recipient and version), so it is not written twice.
 fn write_eml(dir: &std::path::Path, built: &Built) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(eml_name(&built.message_id));
+    if path.exists() {
+        return Ok(());
+    }
     let temp = dir.join(format!(".{}.tmp", eml_name(&built.message_id)));
     std::fs::write(&temp, &built.bytes)?;
     std::fs::File::open(&temp)?.sync_all()?;

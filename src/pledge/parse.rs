@@ -143,7 +143,14 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         activities.push(ActivityKind { kind: a.kind.into_inner(), label: a.label });
     }
 
+    let id_span = raw.id.span();
     let commitments = commitments(raw.commitments, &activities, &mut problems);
+    if commitments.is_empty() && problems.list.is_empty() {
+        problems.at(
+            id_span,
+            "the document has no commitments: add at least one [[commitments]] entry (an empty report would be published)",
+        );
+    }
 
     match (start, end, signed_on) {
         (Some(start), Some(end), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
@@ -261,6 +268,17 @@ fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Opt
             problems.at(
                 span,
                 format!("commitment {id:?} is a milestone commitment without milestones: add [[commitments.milestones]] entries"),
+            );
+            None
+        }
+        TargetKind::Milestones
+            if c.milestones.iter().enumerate().any(|(i, m)| {
+                c.milestones[..i].iter().any(|n| n.key.eq_ignore_ascii_case(&m.key))
+            }) =>
+        {
+            problems.at(
+                span,
+                format!("commitment {id:?} names a milestone key twice (keys are compared without case); a repeated key could never be reached: give each milestone its own key"),
             );
             None
         }

@@ -31,6 +31,8 @@ pub type Rgb3 = (f32, f32, f32);
 pub const INK: Rgb3 = (0.1, 0.1, 0.12);
 /// Secondary text colour.
 pub const GREY: Rgb3 = (0.38, 0.38, 0.42);
+/// The colour of a page stamp (dark red, readable in greyscale too).
+const STAMP: Rgb3 = (0.62, 0.05, 0.05);
 
 fn color((r, g, b): Rgb3) -> Color {
     Color::Rgb(Rgb::new(r, g, b, None))
@@ -376,16 +378,22 @@ impl Layout {
         self.y += height;
     }
 
-    /// The finished pages, each with the footer `footer(page, pages)` (1-based) at the bottom.
-    pub fn finish(mut self, footer: impl Fn(usize, usize) -> String) -> Vec<PdfPage> {
+    /// The finished pages, each with the footer `footer(page, pages)` (1-based) at the bottom and, when given, a
+    /// stamp in the top margin (a report that is not final says so on every page, not only on the first).
+    pub fn finish(mut self, stamp: Option<&str>, footer: impl Fn(usize, usize) -> String) -> Vec<PdfPage> {
         let pages = self.pages.len();
         let style = Style::body(7.5).colored(GREY);
+        let stamp_style = Style::bold(10.0).colored(STAMP);
         for page in 0..pages {
             let text = footer(page + 1, pages);
             let text = self.printable(&text, false);
             // The footer goes on its own page; `text_at` writes to the last page, so swap it in.
             let ops = std::mem::take(&mut self.pages[page]);
             let last = std::mem::replace(self.pages.last_mut().expect("pages"), ops);
+            if let Some(stamp) = stamp {
+                let stamp = self.printable(stamp, true);
+                self.text_at(MARGIN, TOP - 7.0, &stamp, stamp_style);
+            }
             self.line((MARGIN, BOTTOM + 6.0), (PAGE_W - MARGIN, BOTTOM + 6.0), 0.4, (0.75, 0.75, 0.78));
             for (n, line) in self.wrap(&text, style, TEXT_W).iter().enumerate() {
                 self.text_at(MARGIN, BOTTOM + 8.0 + n as f32 * style.line_height(), line, style);

@@ -43,6 +43,8 @@ pub struct ReportInput<'a> {
     pub generated_at: DateTime<Utc>,
     /// SHA-256 of the input rows, hex.
     pub input_hash: &'a str,
+    /// The as-of date is after today: the figures are a forecast, and every page says so.
+    pub provisional: bool,
 }
 
 /// SHA-256 (hex) of every input row in input order, accepted or not: the fingerprint of the data behind a report.

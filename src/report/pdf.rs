@@ -46,7 +46,8 @@ pub fn render(input: &ReportInput, texts: &Texts) -> Result<Vec<u8>, ReportError
     signatories(&mut page, input, texts);
 
     let short_hash: String = input.input_hash.chars().take(12).collect();
-    let pages = page.finish(|n, total| {
+    let stamp = input.provisional.then(|| texts.plain("provisional_stamp"));
+    let pages = page.finish(stamp.as_deref(), |n, total| {
         texts.render(
             "footer",
             context! { document => p.document.clone(), period => p.period.clone(), generated => generated.clone(),

@@ -42,6 +42,8 @@ pub async fn read(api: &ApiConfig, sink: &mut dyn FnMut(RawRecord)) -> Result<us
 
     let source: Arc<str> = Arc::from(api.name.as_str());
     let mut url = Url::parse(&api.url).map_err(|e| fail(&api.url, format!("not a URL: {e}")))?;
+    // The token (and the trust in the records) belongs to the configured origin only.
+    let configured = url.origin();
     let mut seen = HashSet::new();
     let mut total = 0usize;
     for page in 0.. {
@@ -87,7 +89,19 @@ pub async fn read(api: &ApiConfig, sink: &mut dyn FnMut(RawRecord)) -> Result<us
         match value.get("next") {
             None | Some(Value::Null) => break,
             Some(Value::String(next)) => {
-                url = url.join(next).map_err(|e| fail(url.as_str(), format!("`next` {next:?} is not a URL: {e}")))?;
+                let joined =
+                    url.join(next).map_err(|e| fail(url.as_str(), format!("`next` {next:?} is not a URL: {e}")))?;
+                if joined.origin() != configured {
+                    return Err(fail(
+                        url.as_str(),
+                        format!(
+                            "`next` points to {}, another origin than the configured {}; lofte sends the token and takes records only from the configured origin. Nothing was used",
+                            joined.origin().ascii_serialization(),
+                            configured.ascii_serialization()
+                        ),
+                    ));
+                }
+                url = joined;
             }
             Some(other) => return Err(fail(url.as_str(), format!("`next` must be a URL or null, not {other}"))),
         }
@@ -159,6 +173,13 @@ async fn get_once(client: &reqwest::Client, api: &ApiConfig, url: &Url, token: O
             reason: format!("the server answered {status}"),
             retry_after: retry_after(response.headers()),
         };
+    }
+    if status.is_redirection() {
+        let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let target = url.join(location).map_or_else(|_| location.to_string(), |u| u.origin().ascii_serialization());
+        return Attempt::Fatal(format!(
+            "the server answered {status}, a redirect to {target}; lofte does not follow redirects (the token must not go elsewhere): put the final address in the config"
+        ));
     }
     if !status.is_success() {
         let hint = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {

@@ -60,11 +60,18 @@ pub fn read_bytes(
     let columns = Columns::from_headers(&headers)?;
     let separator = char::from(delimiter).to_string();
     let mut record = ::csv::StringRecord::new();
+    // Every byte of the file must belong to the header, a record or a blank line: checked as we go, so a reader
+    // that skipped text would be caught rather than trusted.
+    let mut covered = reader.position().byte();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                let start = record.position().map_or(covered, ::csv::Position::byte);
                 let line = record.position().map_or(0, ::csv::Position::line);
+                unaccounted(&text, covered, start)?;
+                swallowed_records(&record, line, delimiter)?;
+                covered = reader.position().byte();
                 sink(RawRecord {
                     locator: Locator { source: source.clone(), origin: origin.clone(), position: Position::Line(line) },
                     fields: columns.fields(&record),
@@ -75,6 +82,40 @@ pub fn read_bytes(
                 let line = e.position().map_or(0, ::csv::Position::line);
                 return Err(format!("line {line}: the CSV cannot be parsed ({e}); fix the file and run again"));
             }
+        }
+    }
+    unaccounted(&text, covered, text.len() as u64)
+}
+
+/// Text between two records that is not blank was skipped by the reader: refuse rather than lose it.
+fn unaccounted(text: &str, from: u64, to: u64) -> Result<(), String> {
+    let gap = text.get(from as usize..to as usize).unwrap_or_default();
+    if gap.trim().is_empty() {
+        return Ok(());
+    }
+    let line = text[..from as usize].matches('\n').count() + 1;
+    Err(format!(
+        "line {line}: text that is neither a record nor a blank line ({:?}); the file's structure is broken, fix it and run again",
+        gap.chars().take(60).collect::<String>()
+    ))
+}
+
+/// At least this many delimiters on one line inside a quoted field make that line look like a record of its own.
+const RECORD_LIKE_DELIMITERS: usize = 3;
+
+/// A quoted field may hold line breaks (a note over several lines), but when the lines it holds look like records
+/// themselves, a stray quote has opened a field that a later stray quote closed: the records in between would be
+/// merged into one field and vanish. Refuse the file naming the lines.
+fn swallowed_records(record: &::csv::StringRecord, line: u64, delimiter: u8) -> Result<(), String> {
+    let delimiter = char::from(delimiter);
+    for field in record.iter().filter(|f| f.contains('\n')) {
+        let inner: Vec<&str> = field.split('\n').skip(1).collect();
+        let record_like = inner.iter().filter(|l| l.matches(delimiter).count() >= RECORD_LIKE_DELIMITERS).count();
+        if record_like > 0 {
+            let last = line + record.as_slice().matches('\n').count() as u64;
+            return Err(format!(
+                "lines {line}–{last}: a quoted field opens on line {line} and closes on line {last}, and {record_like} line(s) inside it look like records of their own; a stray quote character probably opened it. Nothing from this file was used: fix the quotes (a quote inside a field is written twice, \"\") and run again"
+            ));
         }
     }
     Ok(())
@@ -95,6 +136,11 @@ fn join(record: &::csv::StringRecord, separator: &str) -> String {
 /// UTF-8 (BOM stripped) when the bytes are valid UTF-8, else Windows-1252. Bytes that are neither (control
 /// characters, the five bytes Windows-1252 leaves undefined) make the file unreadable rather than garbled.
 pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
+    if let Some(order) = utf16(bytes) {
+        return Err(format!(
+            "the file is UTF-16 ({order}), which lofte does not read; save it from Excel as \"CSV UTF-8\" (or \"CSV (semikolonavgränsad)\")"
+        ));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Some(offset) = text.find(is_binary) {
@@ -113,6 +159,31 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
         return Err(binary_error(&text, offset));
     }
     Ok(Cow::Owned(text.into_owned()))
+}
+
+/// "little-endian" or "big-endian" when the bytes are UTF-16: a UTF-16 byte order mark, or (without one) text
+/// whose every other byte is zero, which is how ASCII looks in UTF-16.
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xFF\xFE") {
+        return Some("little-endian, with byte order mark");
+    }
+    if bytes.starts_with(b"\xFE\xFF") {
+        return Some("big-endian, with byte order mark");
+    }
+    let sample = &bytes[..bytes.len().min(512) & !1];
+    if sample.len() < 4 {
+        return None;
+    }
+    let pairs = sample.len() / 2;
+    let zero_odd = sample.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let zero_even = sample.iter().step_by(2).filter(|b| **b == 0).count();
+    if zero_odd * 10 >= pairs * 9 && zero_even == 0 {
+        Some("little-endian, without byte order mark")
+    } else if zero_even * 10 >= pairs * 9 && zero_odd == 0 {
+        Some("big-endian, without byte order mark")
+    } else {
+        None
+    }
 }
 
 fn is_binary(c: char) -> bool {
@@ -159,10 +230,23 @@ struct Columns {
 
 impl Columns {
     fn from_headers(headers: &::csv::StringRecord) -> Result<Columns, String> {
-        let find = |names: &[&str]| {
+        let matches = |names: &[&str]| -> Vec<usize> {
             headers
                 .iter()
-                .position(|h| names.iter().any(|n| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)))
+                .enumerate()
+                .filter(|(_, h)| names.iter().any(|n| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut twice = Vec::new();
+        let mut find = |names: &[&str]| {
+            let found = matches(names);
+            if found.len() > 1 {
+                let listed: Vec<String> =
+                    found.iter().map(|i| format!("column {} {:?}", i + 1, headers.get(*i).unwrap_or_default())).collect();
+                twice.push(format!("the {} field is named by {}", names[0], listed.join(" and ")));
+            }
+            found.first().copied()
         };
         let columns = Columns {
             id: find(&["id"]),
@@ -174,6 +258,12 @@ impl Columns {
             milestone: find(&["milestone", "delmal", "delmål"]),
             note: find(&["note", "anteckning"]),
         };
+        if !twice.is_empty() {
+            return Err(format!(
+                "the header line names a field more than once ({}): lofte cannot tell which column to use; remove or rename the extra column",
+                twice.join("; ")
+            ));
+        }
         let missing: Vec<&str> =
             [("id", columns.id), ("date", columns.date), ("party", columns.party), ("activity", columns.activity)]
                 .iter()
