@@ -282,10 +282,11 @@ async fn client_errors_and_wrong_content_are_not_retried() {
 }
 
 #[tokio::test]
-async fn https_is_required_except_to_loopback() {
+async fn a_next_link_to_a_plain_http_host_is_refused() {
     let server = TestServer::start(|_, _| Reply::json(r#"{"records": [], "next": "http://example.se/page2"}"#));
     let message = reason(read(&server.config("/")).await.0);
-    assert!(message.contains("HTTPS is required"), "{message}");
+    // Another origin is refused before its scheme matters (HTTPS for the configured URL is a config check).
+    assert!(message.contains("`next` points to http://example.se, another origin"), "{message}");
     assert_eq!(server.seen().len(), 1, "nothing is sent to the plain-http host");
 }
 

@@ -76,12 +76,28 @@ fn each_role_gets_its_edition_once_with_the_right_headers_and_the_archived_pdf()
     let deliveries = manifest_deliveries(&f);
     assert!(deliveries.as_object().unwrap().values().all(|s| s == "sent"), "{deliveries}");
 
-    // Publishing the same period again (forced) sends nothing: each recipient has had it.
-    let again = publish(&f, &server.url(), &["--force"]);
+    // Publishing the same period again (forced) is a correction: each recipient gets it once, under a subject
+    // that says so, and the new manifest records it sent (issue 13: it used to stay "pending" and never go out).
+    let again = publish(&f, &server.url(), &["--force", "--reason", "En rad räknades två gånger."]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert_eq!(server.messages().len(), 3);
+    assert_eq!(server.messages().len(), 6);
+    for received in &server.messages()[3..] {
+        let message = MessageParser::default().parse(&received.data).unwrap();
+        assert_eq!(message.subject(), Some("Rättelse: Uppföljning av medborgarlöftet: Oskarshamns kommun 2021-H1"));
+        let text = message.body_text(0).unwrap();
+        assert!(text.contains("rättad version") && text.contains("En rad räknades två gånger."), "{text}");
+    }
+    let first_ids: Vec<String> = server.messages()[..3].iter().map(|r| message_id(&r.data)).collect();
+    let later = server.messages()[3..].iter().map(|r| message_id(&r.data)).collect::<Vec<_>>();
+    assert!(later.iter().all(|id| !first_ids.contains(id)), "a correction has its own Message-ID");
+    let deliveries = manifest_deliveries(&f);
+    assert!(deliveries.as_object().unwrap().values().all(|s| s == "sent"), "{deliveries}");
     assert_eq!(deliver_retry(&f, &server.url()).status.code(), Some(0));
-    assert_eq!(server.messages().len(), 3);
+    assert_eq!(server.messages().len(), 6, "a retry sends nothing more");
+}
+
+fn message_id(data: &[u8]) -> String {
+    MessageParser::default().parse(data).unwrap().message_id().unwrap().to_string()
 }
 
 #[test]
