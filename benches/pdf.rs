@@ -27,6 +27,7 @@ fn main() {
         generated_at: chrono::DateTime::from_timestamp(1_625_122_800, 0).expect("time"),
         input_hash: &hash,
         provisional: false,
+        max_rejected_rows: 200,
     };
     let runs = 30;
     let mut size = 0;

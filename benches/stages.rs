@@ -42,6 +42,7 @@ fn stages(c: &mut Criterion) {
         generated_at: chrono::DateTime::from_timestamp(1_625_122_800, 0).expect("time"),
         input_hash: &hash,
         provisional: false,
+        max_rejected_rows: 200,
     };
     c.bench_function("sample: render public PDF", |b| b.iter(|| pdf::render(&input, &texts).expect("render")));
 }

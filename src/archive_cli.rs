@@ -80,9 +80,15 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
             }
         }
         ArchiveAction::Site => {
-            let index = site::write(config, &archive)?;
-            outln!("public site written: {}", index.display());
-            Ok(())
+            // The same lock as `publish`: two site writes at once would remove each other's version.
+            let _lock = crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(CliError::State)?;
+            let written = site::write(config, &archive)?;
+            outln!("public site written: {}", written.index.display());
+            if written.left_out.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Verify(written.left_out))
+            }
         }
     }
 }

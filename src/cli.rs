@@ -341,6 +341,7 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
                 generated_at,
                 input_hash: &hash,
                 provisional: follow_up.provisional,
+                max_rejected_rows: config.max_rejected_rows,
             };
             let bytes = crate::report::pdf::render(&input, &texts)?;
             let default =

@@ -364,7 +364,8 @@ pub async fn publish(
     let manifest =
         archive.current(&entry.manifest.document, &entry.manifest.period)?.map_or(entry.manifest, |e| e.manifest);
     let site = crate::archive::site::write(config, &archive)
-        .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?;
+        .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?
+        .index;
     Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale, site: Some(site), delivery })
 }
 
@@ -422,6 +423,7 @@ fn entry_files(
             generated_at,
             input_hash: hash,
             provisional: f.provisional,
+            max_rejected_rows: config.max_rejected_rows,
         };
         let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
         files.push((name, crate::report::pdf::render(&input, &texts)?));

@@ -106,7 +106,7 @@ pub enum Reason {
         /// As written (or empty).
         value: String,
         /// The commitment's places.
-        allowed: Vec<String>,
+        allowed: std::sync::Arc<[String]>,
     },
     /// Milestone missing, unknown, or given for a commitment without milestones.
     UnknownMilestone {
@@ -225,6 +225,9 @@ pub struct Validator<'a> {
     today: NaiveDate,
     /// Folded place name → place name, per commitment.
     places: Vec<HashMap<String, String>>,
+    /// Each commitment's places, shared by every rejection that lists them (a million rejected rows must not
+    /// hold a million copies).
+    allowed: Vec<std::sync::Arc<[String]>>,
     /// One entry per (source, id) accepted so far, found by hashing the pair; the key itself lives in
     /// `out.accepted`, so a million ids are not stored twice.
     seen: HashTable<Seen>,
@@ -250,10 +253,12 @@ impl<'a> Validator<'a> {
     pub fn new(pledge: &'a Pledge) -> Self {
         let places =
             pledge.commitments.iter().map(|c| c.places.iter().map(|p| (fold(p), p.clone())).collect()).collect();
+        let allowed = pledge.commitments.iter().map(|c| std::sync::Arc::from(c.places.as_slice())).collect();
         Validator {
             pledge,
             today: NaiveDate::MAX,
             places,
+            allowed,
             seen: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             conflicts: 0,
@@ -401,7 +406,7 @@ impl<'a> Validator<'a> {
         } else {
             let given = f.location.clone().unwrap_or_default();
             let place = self.places[index].get(&fold(&given)).cloned();
-            Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: commitment.places.clone() })?)
+            Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: self.allowed[index].clone() })?)
         };
         let milestone = match (&commitment.target, &f.milestone) {
             // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.

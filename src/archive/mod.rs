@@ -7,6 +7,7 @@
 
 pub mod site;
 pub mod snapshot;
+pub mod swap;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -279,27 +280,34 @@ impl Archive {
     pub fn verify(&self) -> Result<Vec<String>, ArchiveError> {
         let mut problems = Vec::new();
         for entry in self.list()? {
-            for (name, hash) in &entry.manifest.files {
-                let path = entry.dir.join(name);
-                match fs::read(&path) {
-                    Err(_) => problems.push(format!("{}: missing", path.display())),
-                    Ok(bytes) if sha256(&bytes) != *hash => {
-                        problems.push(format!("{}: changed (SHA-256 differs)", path.display()));
-                    }
-                    Ok(_) => {}
-                }
-            }
-            for file in fs::read_dir(&entry.dir).map_err(io(&entry.dir))? {
-                let file = file.map_err(io(&entry.dir))?;
-                let name = file.file_name().to_string_lossy().into_owned();
-                // A manifest rewrite that a crash interrupted is not part of the entry; `clean_leftovers` removes it.
-                if name != MANIFEST && !name.starts_with(TEMP_PREFIX) && !entry.manifest.files.contains_key(&name) {
-                    problems.push(format!("{}: not in the manifest", file.path().display()));
-                }
-            }
+            problems.extend(verify_entry(&entry)?);
         }
         Ok(problems)
     }
+}
+
+/// Re-hashes every file of one entry. Returns one line per file that is missing, changed or unexpected.
+pub fn verify_entry(entry: &Entry) -> Result<Vec<String>, ArchiveError> {
+    let mut problems = Vec::new();
+    for (name, hash) in &entry.manifest.files {
+        let path = entry.dir.join(name);
+        match fs::read(&path) {
+            Err(_) => problems.push(format!("{}: missing", path.display())),
+            Ok(bytes) if sha256(&bytes) != *hash => {
+                problems.push(format!("{}: changed (SHA-256 differs)", path.display()));
+            }
+            Ok(_) => {}
+        }
+    }
+    for file in fs::read_dir(&entry.dir).map_err(io(&entry.dir))? {
+        let file = file.map_err(io(&entry.dir))?;
+        let name = file.file_name().to_string_lossy().into_owned();
+        // A manifest rewrite that a crash interrupted is not part of the entry; `clean_leftovers` removes it.
+        if name != MANIFEST && !name.starts_with(TEMP_PREFIX) && !entry.manifest.files.contains_key(&name) {
+            problems.push(format!("{}: not in the manifest", file.path().display()));
+        }
+    }
+    Ok(problems)
 }
 
 /// The manifest as pretty JSON; a manifest that cannot be serialised is an error, never an empty file.

@@ -12,7 +12,7 @@ use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
 use super::snapshot::inert;
-use super::{Archive, ArchiveError, Entry};
+use super::{swap, Archive, ArchiveError, Entry};
 use crate::config::{Config, Language};
 use crate::pledge::{Party, Pledge, Target};
 use crate::progress::{CommitmentProgress, RecordCounts};
@@ -165,8 +165,8 @@ fn month_name(key: &str, lang: Language) -> String {
     format!("{} {}", format::month_short(month0, lang), key.get(..4).unwrap_or_default())
 }
 
-/// Writes the whole site to `config.site_dir`, replacing the previous one. Returns the index page.
-pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError> {
+/// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
+pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, ArchiveError> {
     let texts = Texts::load(config.language).map_err(site_error)?;
     let lang = match config.language {
         Language::Sv => "sv",
@@ -177,15 +177,25 @@ pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError
         env.add_template(name, source).map_err(site_error)?;
     }
     let t: BTreeMap<String, String> = texts.all_plain();
-    let entries: Vec<Entry> = archive.list()?.into_iter().filter(|e| !e.superseded).collect();
+    // Only entries whose files still match their manifest reach the public: a changed file is left out and named.
+    let mut left_out = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
+        let problems = super::verify_entry(&entry)?;
+        if problems.is_empty() {
+            entries.push(entry);
+        } else {
+            tracing::warn!(dir = %entry.dir.display(), "left off the public site: {}", problems.join("; "));
+            left_out.extend(problems);
+        }
+    }
     let published: Vec<Published> =
         entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
 
     let site = &config.site_dir;
-    let temp = site.with_extension("tmp");
-    if temp.exists() {
-        fs::remove_dir_all(&temp).map_err(|source| ArchiveError::Io { path: temp.clone(), source })?;
-    }
+    let site_io = |source| ArchiveError::Io { path: site.clone(), source };
+    swap::clean(site).map_err(site_io)?;
+    let temp = swap::new_version(site).map_err(site_io)?;
     let put = |rel: &str, bytes: &[u8]| -> Result<(), ArchiveError> {
         let path = temp.join(rel);
         let io = |source| ArchiveError::Io { path: path.clone(), source };
@@ -248,15 +258,17 @@ pub fn write(config: &Config, archive: &Archive) -> Result<PathBuf, ArchiveError
     put("results.csv", &results_csv(&published))?;
     put("style.css", STYLE.as_bytes())?;
 
-    let old = site.with_extension("old");
-    if site.exists() {
-        fs::rename(site, &old).map_err(|source| ArchiveError::Io { path: site.clone(), source })?;
-    }
-    fs::rename(&temp, site).map_err(|source| ArchiveError::Io { path: site.clone(), source })?;
-    if old.exists() {
-        fs::remove_dir_all(&old).map_err(|source| ArchiveError::Io { path: old.clone(), source })?;
-    }
-    Ok(site.join("index.html"))
+    swap::switch(site, &temp).map_err(site_io)?;
+    Ok(SiteWritten { index: site.join("index.html"), left_out })
+}
+
+/// What [`write`] did.
+#[derive(Debug, Clone)]
+pub struct SiteWritten {
+    /// The index page.
+    pub index: PathBuf,
+    /// Files of entries left off the site because they no longer match their manifest.
+    pub left_out: Vec<String>,
 }
 
 fn feed(

@@ -74,6 +74,9 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     /// How old the newest record may be.
     pub freshness: Freshness,
+    /// At most this many rejected rows are listed in the internal edition (and so in its mail); the rest are
+    /// counted per reason and kept in `rejected.csv` in the archive.
+    pub max_rejected_rows: usize,
     /// Things worth fixing that do not stop lofte (for example an example baseline still in place).
     pub warnings: Vec<Problem>,
 }

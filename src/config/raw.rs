@@ -24,6 +24,14 @@ pub(super) struct RawSettings {
     pub smtp: RawSmtp,
     #[serde(default)]
     pub schedule: RawSchedule,
+    #[serde(default)]
+    pub report: RawReport,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReport {
+    pub max_rejected_rows: Option<usize>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]

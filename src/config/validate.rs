@@ -16,6 +16,9 @@ use crate::pledge::{self, Target};
 use crate::problem::{Problem, Problems};
 use crate::schedule;
 
+/// Rejected rows listed in the internal edition unless `[report] max_rejected_rows` says otherwise.
+pub const DEFAULT_MAX_REJECTED_ROWS: usize = 200;
+
 /// Everything `Config::load` does after reading the settings file; `read` reads the pledge documents, so tests can
 /// hand in files without touching the disk.
 pub(super) fn from_text(
@@ -112,6 +115,7 @@ pub(super) fn from_text(
         },
         smtp: SmtpConfig { settings: smtp_settings, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
         schedule,
+        max_rejected_rows: raw.report.max_rejected_rows.unwrap_or(DEFAULT_MAX_REJECTED_ROWS),
         freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
         warnings,
     })

@@ -45,6 +45,8 @@ pub struct ReportInput<'a> {
     pub input_hash: &'a str,
     /// The as-of date is after today: the figures are a forecast, and every page says so.
     pub provisional: bool,
+    /// At most this many rejected rows are listed (internal edition); the rest are in `rejected.csv`.
+    pub max_rejected_rows: usize,
 }
 
 /// SHA-256 (hex) of every input row in input order, accepted or not: the fingerprint of the data behind a report.

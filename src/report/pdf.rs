@@ -259,9 +259,20 @@ fn data_quality(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &s
             Column { title: texts.plain("col_reason"), width: 52.0, align: Align::Left },
             Column { title: texts.plain("col_row"), width: TEXT_W - 110.0, align: Align::Left },
         ];
+        let shown = v.rejected.len().min(input.max_rejected_rows);
+        if shown < v.rejected.len() {
+            let note = texts.render(
+                "rejected_bounded",
+                context! { shown => format::integer(shown as u64, texts.language()),
+                           total => format::integer(v.rejected.len() as u64, texts.language()) },
+            );
+            page.paragraph(&note, Style::body(10.0));
+            page.space(2.0);
+        }
         let rows: Vec<Vec<Cell>> = v
             .rejected
             .iter()
+            .take(shown)
             .map(|r| {
                 let file = r.locator.origin.rsplit('/').next().unwrap_or(&r.locator.origin).to_string();
                 let place = match r.locator.position {
