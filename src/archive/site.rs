@@ -258,6 +258,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, ArchiveE
     put("results.csv", &results_csv(&published))?;
     put("style.css", STYLE.as_bytes())?;
 
+    crate::fault::point("site-before-switch");
     swap::switch(site, &temp).map_err(site_io)?;
     Ok(SiteWritten { index: site.join("index.html"), left_out })
 }

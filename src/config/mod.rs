@@ -171,6 +171,8 @@ pub struct ScheduleConfig {
     pub timezone: Tz,
     /// A missed run is caught up at start if it is less than this many days late.
     pub catch_up_days: u32,
+    /// A run that found the publish lock taken (a manual `publish`) tries again after this many seconds.
+    pub busy_retry_secs: u64,
     /// The runs.
     pub runs: Vec<ScheduledRun>,
 }

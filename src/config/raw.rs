@@ -95,13 +95,14 @@ pub(super) struct RawSmtp {
 pub(super) struct RawSchedule {
     pub timezone: Option<Spanned<String>>,
     pub catch_up_days: Option<u32>,
+    pub busy_retry_secs: Option<u64>,
     #[serde(default = "default_runs")]
     pub runs: Vec<RawRun>,
 }
 
 impl Default for RawSchedule {
     fn default() -> Self {
-        RawSchedule { timezone: None, catch_up_days: None, runs: default_runs() }
+        RawSchedule { timezone: None, catch_up_days: None, busy_retry_secs: None, runs: default_runs() }
     }
 }
 

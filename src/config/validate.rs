@@ -214,7 +214,12 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> ScheduleConfig {
         }
         runs.push(ScheduledRun { cron: run.cron.into_inner(), period: run.period.into_inner() });
     }
-    ScheduleConfig { timezone, catch_up_days: raw.catch_up_days.unwrap_or(30), runs }
+    ScheduleConfig {
+        timezone,
+        catch_up_days: raw.catch_up_days.unwrap_or(30),
+        busy_retry_secs: raw.busy_retry_secs.unwrap_or(120),
+        runs,
+    }
 }
 
 fn source(s: Spanned<RawSource>, base: &Path, problems: &mut Problems) -> Option<SourceConfig> {

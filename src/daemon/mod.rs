@@ -6,7 +6,7 @@
 //! runs; this loop sleeps). At start, the latest due run of each entry whose period is not yet published runs at
 //! once if it is less than `catch_up_days` late; older ones are logged, recorded and shown by `check`, never sent
 //! by surprise. One bad run is logged and recorded, retried an hour later, and never stops the daemon; a run that
-//! found the publish lock taken is retried two minutes later. The first SIGTERM or SIGINT stops new work and lets
+//! found the publish lock taken is retried after `busy_retry_secs` (two minutes). The first SIGTERM or SIGINT stops new work and lets
 //! the run in hand finish; a second exits at once. SIGHUP reloads the configuration.
 
 pub mod state;
@@ -28,8 +28,6 @@ use crate::schedule;
 
 /// How long a failed run waits before it is tried again.
 const RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-/// How long a run that found the publish lock taken (a manual `publish`, another daemon) waits before trying again.
-const BUSY_RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -146,7 +144,7 @@ pub async fn run(
     for due in due_at_start(&config, &entries, Utc::now()) {
         if due.in_window {
             info!(period = %due.period.name, due = %due.at, "catching up a missed run");
-            if let Some(wait) = run_once(&config, records, &due.period.name).await.retry_after() {
+            if let Some(wait) = run_once(&config, records, &due.period.name).await.retry_after(&config) {
                 retries.insert(due.period.name.clone(), Utc::now() + wait);
             }
         } else {
@@ -201,7 +199,7 @@ pub async fn run(
             for (_, template) in runs.iter().filter(|(t, _)| *t == at) {
                 match schedule::period_for_run(template, &at.with_timezone(&tz)) {
                     Ok(period) => {
-                        if let Some(wait) = run_once(&config, records, &period.name).await.retry_after() {
+                        if let Some(wait) = run_once(&config, records, &period.name).await.retry_after(&config) {
                             retries.insert(period.name, Utc::now() + wait);
                         }
                     }
@@ -212,7 +210,7 @@ pub async fn run(
         let ready: Vec<String> = retries.iter().filter(|(_, at)| **at <= now).map(|(p, _)| p.clone()).collect();
         for period in ready {
             retries.remove(&period);
-            if let Some(wait) = run_once(&config, records, &period).await.retry_after() {
+            if let Some(wait) = run_once(&config, records, &period).await.retry_after(&config) {
                 retries.insert(period, Utc::now() + wait);
             }
         }
@@ -262,13 +260,17 @@ impl RunOutcome {
 
     /// When the run must be tried again, if it must.
     #[must_use]
-    pub fn retry_after(self) -> Option<chrono::TimeDelta> {
+    pub fn retry_after(self, config: &Config) -> Option<chrono::TimeDelta> {
         match self {
-            RunOutcome::Busy => Some(BUSY_RETRY_AFTER),
+            RunOutcome::Busy => Some(busy_retry(config)),
             RunOutcome::Failed => Some(RETRY_AFTER),
             RunOutcome::Published | RunOutcome::AlreadyPublished => None,
         }
     }
+}
+
+fn busy_retry(config: &Config) -> chrono::TimeDelta {
+    chrono::TimeDelta::seconds(i64::try_from(config.schedule.busy_retry_secs).unwrap_or(i64::MAX / 2_000))
 }
 
 /// Publishes one period and records how it went.
@@ -291,8 +293,9 @@ async fn run_once(config: &Config, records: &RecordsOverride, period: &str) -> R
             (RunOutcome::AlreadyPublished, "already published".into())
         }
         Err(PipelineError::Busy(e)) => {
-            warn!(period, "{e}; trying again in {} minutes", BUSY_RETRY_AFTER.num_minutes());
-            (RunOutcome::Busy, format!("{e}; trying again in {} minutes", BUSY_RETRY_AFTER.num_minutes()))
+            let wait = busy_retry(config).num_seconds();
+            warn!(period, "{e}; trying again in {wait} s");
+            (RunOutcome::Busy, format!("{e}; trying again in {wait} s"))
         }
         Err(e) => {
             error!(period, "run failed: {e}");
