@@ -43,7 +43,8 @@ fn main() {
     // The stages apart, to see where the time goes.
     let pledge = &config.pledges[0];
     let t = Instant::now();
-    let validated = runtime.block_on(pipeline::ingest(&config, pledge, &records, chrono::NaiveDate::MAX)).expect("ingest");
+    let validated =
+        runtime.block_on(pipeline::ingest(&config, pledge, &records, chrono::NaiveDate::MAX)).expect("ingest");
     let ingest = t.elapsed();
     let t = Instant::now();
     let period = lofte::period::Period::parse("2021").expect("period");

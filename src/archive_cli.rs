@@ -38,7 +38,11 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
                 let m = &e.manifest;
                 outln!(
                     "{} {} (as of {}), generated {} by lofte {}",
-                    m.document, m.period, m.as_of, m.generated_at, m.tool_version
+                    m.document,
+                    m.period,
+                    m.as_of,
+                    m.generated_at,
+                    m.tool_version
                 );
                 outln!("  folder: {}", e.dir.display());
                 outln!("  input sha256: {}", m.input_hash);
@@ -81,7 +85,8 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
         }
         ArchiveAction::Site => {
             // The same lock as `publish`: two site writes at once would remove each other's version.
-            let _lock = crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(CliError::State)?;
+            let _lock =
+                crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(CliError::State)?;
             let written = site::write(config, &archive)?;
             outln!("public site written: {}", written.index.display());
             if written.left_out.is_empty() {

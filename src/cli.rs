@@ -414,7 +414,8 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
             .map_err(deliver_error)?;
         outln!("retried: {} sent, {} failed, {} still pending", s.sent, s.failed, s.pending);
     }
-    let rows = match Outbox::open_read_only(&config.state_dir).map_err(deliver_error)? {
+    let outbox = Outbox::open_read_only(&config.state_dir).map_err(deliver_error)?;
+    let rows = match &outbox {
         Some(outbox) => outbox.all().map_err(deliver_error)?,
         None => Vec::new(),
     };
@@ -425,10 +426,26 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
         let error = r.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
         outln!(
             "{:<18} {:<8} v{:<2} {:<13} {:<45} {:<10} attempts {}{error}",
-            r.document, r.period, r.version, r.role, r.address, r.status, r.attempts
+            r.document,
+            r.period,
+            r.version,
+            r.role,
+            r.address,
+            r.status,
+            r.attempts
         );
     }
-    let open = rows.iter().filter(|r| matches!(r.status.as_str(), "pending" | "failed")).count();
+    // A row another live process is sending right now is in hand, not left undone.
+    let mut open = 0;
+    for r in &rows {
+        let in_hand = match &outbox {
+            Some(o) if r.status == "pending" => o.held_elsewhere(r, crate::deliver::now()).map_err(deliver_error)?,
+            _ => false,
+        };
+        if matches!(r.status.as_str(), "pending" | "failed") && !in_hand {
+            open += 1;
+        }
+    }
     if retry && open > 0 {
         return Err(CliError::Delivery(format!("{open} delivery(ies) not sent: see the list above")));
     }

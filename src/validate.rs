@@ -406,11 +406,16 @@ impl<'a> Validator<'a> {
         } else {
             let given = f.location.clone().unwrap_or_default();
             let place = self.places[index].get(&fold(&given)).cloned();
-            Some(place.ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: self.allowed[index].clone() })?)
+            Some(
+                place
+                    .ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: self.allowed[index].clone() })?,
+            )
         };
         let milestone = match (&commitment.target, &f.milestone) {
             // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.
-            (Target::Milestones { milestones }, Some(m)) if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) => {
+            (Target::Milestones { milestones }, Some(m))
+                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) =>
+            {
                 milestones.iter().find(|x| x.key.eq_ignore_ascii_case(m)).map(|x| x.key.clone())
             }
             (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {

@@ -300,3 +300,38 @@ async fn a_server_that_is_down_is_an_error_naming_the_source() {
     assert!(message.starts_with("source \"api\""), "{message}");
     assert!(message.contains("could not connect"), "{message}");
 }
+
+// Issue 13 ("Security and reliability"): the bearer token goes only to the configured origin. Each test below
+// failed before the fix and passes now.
+
+#[tokio::test]
+async fn a_next_link_to_another_port_is_another_origin_and_is_never_requested() {
+    let other = TestServer::start(|_, _| Reply::json(r#"{"records": [], "next": null}"#));
+    let next = format!("{}/records?page=2", other.base);
+    let server =
+        TestServer::start(move |_, _| Reply::json(&format!(r#"{{"records": [{}], "next": "{next}"}}"#, record("a"))));
+    let mut config = server.config("/records");
+    config.token_env = Some("LOFTE_TEST_API_TOKEN_ORIGIN".into());
+    std::env::set_var("LOFTE_TEST_API_TOKEN_ORIGIN", "token-origin-456");
+    let message = reason(read(&config).await.0);
+    assert!(message.contains("another origin than the configured"), "{message}");
+    assert!(message.contains(&format!("`next` points to {},", other.base)), "{message}");
+    assert_eq!(server.seen()[0].authorization.as_deref(), Some("Bearer token-origin-456"));
+    assert!(other.seen().is_empty(), "the other origin saw a request (and the token): {:?}", other.seen());
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_is_not_followed() {
+    let other = TestServer::start(|_, _| Reply::json(r#"{"records": [], "next": null}"#));
+    let location = format!("{}/records", other.base);
+    let server =
+        TestServer::start(move |_, _| Reply { headers: vec![("Location", location.clone())], ..Reply::status(302) });
+    let mut config = server.config("/records");
+    config.token_env = Some("LOFTE_TEST_API_TOKEN_REDIRECT".into());
+    std::env::set_var("LOFTE_TEST_API_TOKEN_REDIRECT", "token-redirect-789");
+    let message = reason(read(&config).await.0);
+    assert!(message.contains(&format!("a redirect to {}", other.base)), "{message}");
+    assert!(message.contains("does not follow redirects"), "{message}");
+    assert_eq!(server.seen().len(), 1, "a redirect is not retried");
+    assert!(other.seen().is_empty(), "the redirect was followed: {:?}", other.seen());
+}

@@ -25,6 +25,8 @@ pub const SUPERSEDED: &str = "superseded";
 pub const MANIFEST: &str = "manifest.json";
 /// Prefix of temporary folders; a crash may leave one behind, and nothing reads them.
 const TEMP_PREFIX: &str = ".tmp-";
+/// The file whose exclusive lock serialises manifest updates (in the archive's root, beside the document folders).
+const LOCK_FILE: &str = ".manifest.lock";
 
 /// Why the archive could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -199,14 +201,31 @@ impl Archive {
         Ok(Entry { dir: target, manifest, superseded: false })
     }
 
-    /// Rewrites the manifest of an entry (delivery status changes); atomically, by rename.
-    pub fn update_manifest(&self, entry: &Entry) -> Result<(), ArchiveError> {
+    /// Changes the delivery statuses in the manifest of the current entry of `document` and `period`, if it is
+    /// still `version`: read, changed and written back (atomically, by rename) under an exclusive lock, so that
+    /// two processes recording different recipients never lose each other's status. Returns whether it changed.
+    pub fn update_deliveries(
+        &self,
+        document: &str,
+        period: &str,
+        version: u32,
+        change: impl FnOnce(&mut BTreeMap<String, String>) -> bool,
+    ) -> Result<bool, ArchiveError> {
+        let lock_path = self.root.join(LOCK_FILE);
+        let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
+        let Some(mut entry) = self.current(document, period)? else { return Ok(false) };
+        if entry.manifest.version != version || !change(&mut entry.manifest.deliveries) {
+            return Ok(false);
+        }
         let json = manifest_json(&entry.manifest, &entry.dir)?;
         let temp = entry.dir.join(format!("{TEMP_PREFIX}{MANIFEST}.{}", std::process::id()));
         write_synced(&temp, &json)?;
         let path = entry.dir.join(MANIFEST);
         fs::rename(&temp, &path).map_err(io(&path))?;
-        sync_dir(&entry.dir)
+        sync_dir(&entry.dir)?;
+        // The lock is released when `lock` is dropped (closed).
+        Ok(true)
     }
 
     /// Removes what interrupted writes left behind: temporary entry folders and manifest rewrites of processes that

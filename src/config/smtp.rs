@@ -45,7 +45,10 @@ impl SmtpSettings {
             return Err("SMTP URL has no host: write e.g. smtps://user@mail.example.se:465".into());
         };
         if !matches!(url.path(), "" | "/") || url.fragment().is_some() {
-            return Err(format!("SMTP URL has a path or fragment ({}); write only scheme, user, host and port", url.path()));
+            return Err(format!(
+                "SMTP URL has a path or fragment ({}); write only scheme, user, host and port",
+                url.path()
+            ));
         }
         let loopback = super::is_loopback_host(&host);
         let host_text = host.to_string();

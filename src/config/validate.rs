@@ -84,9 +84,9 @@ pub(super) fn from_text(
         }
     }
     let smtp_settings = match (&env.smtp_url, &raw.smtp.url) {
-        (Some(url), _) => SmtpSettings::parse(url)
-            .map_err(|p| others.push(Problem::whole("environment LOFTE_SMTP_URL", p)))
-            .ok(),
+        (Some(url), _) => {
+            SmtpSettings::parse(url).map_err(|p| others.push(Problem::whole("environment LOFTE_SMTP_URL", p))).ok()
+        }
         (None, Some(url)) => SmtpSettings::parse(url.get_ref()).map_err(|p| problems.at(url.span(), p)).ok(),
         (None, None) => None,
     };

@@ -150,8 +150,7 @@ pub async fn run(
         } else {
             let message = format!(
                 "missed run of {} is older than {} days; not sent (publish it by hand)",
-                due.at,
-                config.schedule.catch_up_days
+                due.at, config.schedule.catch_up_days
             );
             warn!(period = %due.period.name, "{message}");
             if let Err(e) =

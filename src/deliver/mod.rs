@@ -103,31 +103,32 @@ pub fn enqueue_archive(outbox: &mut Outbox, archive: &Archive, now: i64) -> Resu
     for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
         let m = &entry.manifest;
         added += outbox.enqueue(&m.document, &m.period, m.version, &recipients(&entry), now)?;
-        sync_manifest(outbox, archive, entry)?;
+        sync_manifest(outbox, archive, &entry)?;
     }
     Ok(added)
 }
 
 /// Writes into an entry's manifest the final statuses that the database has and the manifest lacks (a crash
 /// between the two writes).
-fn sync_manifest(outbox: &Outbox, archive: &Archive, mut entry: Entry) -> Result<(), DeliverError> {
-    let mut changed = false;
-    for row in outbox.rows_of(&entry.manifest.document, &entry.manifest.period, entry.manifest.version)? {
-        let key = format!("{}:{}", row.role, row.address);
-        let recorded = entry.manifest.deliveries.get(&key).map(String::as_str).unwrap_or_default();
-        let wanted = match row.status.as_str() {
-            "sent" => "sent".to_string(),
-            "failed" => format!("failed: {}", row.last_error.as_deref().unwrap_or("refused")),
-            _ => continue,
-        };
-        if !recorded.starts_with(row.status.as_str()) {
-            entry.manifest.deliveries.insert(key, wanted);
-            changed = true;
+fn sync_manifest(outbox: &Outbox, archive: &Archive, entry: &Entry) -> Result<(), DeliverError> {
+    let m = &entry.manifest;
+    let rows = outbox.rows_of(&m.document, &m.period, m.version)?;
+    archive.update_deliveries(&m.document, &m.period, m.version, |deliveries| {
+        let mut changed = false;
+        for row in &rows {
+            let wanted = match row.status.as_str() {
+                "sent" => "sent".to_string(),
+                "failed" => format!("failed: {}", row.last_error.as_deref().unwrap_or("refused")),
+                _ => continue,
+            };
+            let key = format!("{}:{}", row.role, row.address);
+            if !deliveries.get(&key).is_some_and(|recorded| recorded.starts_with(row.status.as_str())) {
+                deliveries.insert(key, wanted);
+                changed = true;
+            }
         }
-    }
-    if changed {
-        archive.update_manifest(&entry)?;
-    }
+        changed
+    })?;
     Ok(())
 }
 
@@ -199,17 +200,16 @@ pub async fn send_due(
             crate::fault::point("mid-delivery");
         }
     }
+    transport.close().await;
     Ok(summary)
 }
 
 /// Writes a row's status into its entry's manifest.
 fn record(archive: &Archive, row: &Row, status: &str) -> Result<(), DeliverError> {
-    if let Some(mut entry) = archive.current(&row.document, &row.period)? {
-        if entry.manifest.version == row.version {
-            entry.manifest.deliveries.insert(format!("{}:{}", row.role, row.address), status.to_string());
-            archive.update_manifest(&entry)?;
-        }
-    }
+    archive.update_deliveries(&row.document, &row.period, row.version, |deliveries| {
+        deliveries.insert(format!("{}:{}", row.role, row.address), status.to_string());
+        true
+    })?;
     Ok(())
 }
 

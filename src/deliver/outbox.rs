@@ -215,6 +215,23 @@ impl Outbox {
         rows.collect::<Result<_, _>>().map_err(|e| state(&self.path, e))
     }
 
+    /// Whether another live process holds an unexpired claim on the row (it is being sent right now).
+    pub fn held_elsewhere(&self, row: &Row, now: i64) -> Result<bool, DeliverError> {
+        let claim: Option<(Option<String>, Option<i64>)> = self
+            .db
+            .query_row(
+                "SELECT claimed_by, claimed_until FROM outbox
+                 WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5",
+                params![row.document, row.period, row.version, row.role, row.address],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| state(&self.path, e))?;
+        Ok(
+            matches!(claim, Some((Some(holder), Some(until))) if holder != self.owner && until > now && owner_alive(&holder)),
+        )
+    }
+
     /// Claims a row for this process for `lease` seconds: true when the row is still pending and nobody else holds
     /// a live claim on it. Only the claim's holder sends.
     pub fn claim(&mut self, row: &Row, now: i64, lease: i64) -> Result<bool, DeliverError> {
@@ -248,14 +265,19 @@ impl Outbox {
         Ok(true)
     }
 
-    /// Marks a row sent (and releases its claim).
+    /// Marks a row sent (and releases its claim); an earlier attempt's error no longer applies.
     pub fn sent(&self, row: &Row, now: i64) -> Result<(), DeliverError> {
-        self.update(row, "status = 'sent', attempts = attempts + 1, sent_at = ?6", now, None)
+        self.update(row, "status = 'sent', attempts = attempts + 1, sent_at = ?6, last_error = ?7", now, None)
     }
 
     /// Marks a row failed for good.
     pub fn failed(&self, row: &Row, now: i64, error: &str) -> Result<(), DeliverError> {
-        self.update(row, "status = 'failed', attempts = attempts + 1, sent_at = NULL, next_attempt_at = ?6", now, Some(error))
+        self.update(
+            row,
+            "status = 'failed', attempts = attempts + 1, sent_at = NULL, next_attempt_at = ?6",
+            now,
+            Some(error),
+        )
     }
 
     /// Marks a row of an entry version that a correction replaced before it went out.
@@ -269,8 +291,9 @@ impl Outbox {
     }
 
     fn update(&self, row: &Row, set: &str, time: i64, error: Option<&str>) -> Result<(), DeliverError> {
+        let keep_error = if set.contains("last_error") { "" } else { ", last_error = COALESCE(?7, last_error)" };
         let sql = format!(
-            "UPDATE outbox SET {set}, last_error = COALESCE(?7, last_error), claimed_by = NULL, claimed_until = NULL
+            "UPDATE outbox SET {set}{keep_error}, claimed_by = NULL, claimed_until = NULL
              WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5"
         );
         self.db

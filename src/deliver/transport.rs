@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::message::Built;
@@ -51,13 +52,25 @@ impl Transport {
             SmtpSecurity::Opportunistic => {
                 AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::Opportunistic(tls()?))
             }
-            SmtpSecurity::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::None),
+            SmtpSecurity::Plain => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(Tls::None)
+            }
         };
-        let mut builder = builder.port(settings.port).timeout(Some(bound));
+        // A pooled connection returns as soon as the server has accepted a message, without waiting for the
+        // reply to QUIT, so the status is recorded as close to the acceptance as SMTP allows (docs in `deliver`).
+        let pool = PoolConfig::new().max_size(1).idle_timeout(Duration::from_secs(30));
+        let mut builder = builder.port(settings.port).timeout(Some(bound)).pool_config(pool);
         if let Ok(password) = std::env::var("LOFTE_SMTP_PASSWORD") {
             builder = builder.credentials(Credentials::new(settings.user.clone().unwrap_or_default(), password));
         }
         Ok(Transport::Smtp(builder.build(), bound))
+    }
+
+    /// Closes pooled connections politely (QUIT), at the end of a pass.
+    pub async fn close(&self) {
+        if let Transport::Smtp(smtp, _) = self {
+            smtp.shutdown().await;
+        }
     }
 
     /// Sends one message to its one recipient.

@@ -272,9 +272,10 @@ fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Opt
             None
         }
         TargetKind::Milestones
-            if c.milestones.iter().enumerate().any(|(i, m)| {
-                c.milestones[..i].iter().any(|n| n.key.eq_ignore_ascii_case(&m.key))
-            }) =>
+            if c.milestones
+                .iter()
+                .enumerate()
+                .any(|(i, m)| c.milestones[..i].iter().any(|n| n.key.eq_ignore_ascii_case(&m.key))) =>
         {
             problems.at(
                 span,

@@ -264,7 +264,7 @@ fn data_quality(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &s
             let note = texts.render(
                 "rejected_bounded",
                 context! { shown => format::integer(shown as u64, texts.language()),
-                           total => format::integer(v.rejected.len() as u64, texts.language()) },
+                total => format::integer(v.rejected.len() as u64, texts.language()) },
             );
             page.paragraph(&note, Style::body(10.0));
             page.space(2.0);

@@ -242,8 +242,10 @@ impl Columns {
         let mut find = |names: &[&str]| {
             let found = matches(names);
             if found.len() > 1 {
-                let listed: Vec<String> =
-                    found.iter().map(|i| format!("column {} {:?}", i + 1, headers.get(*i).unwrap_or_default())).collect();
+                let listed: Vec<String> = found
+                    .iter()
+                    .map(|i| format!("column {} {:?}", i + 1, headers.get(*i).unwrap_or_default()))
+                    .collect();
                 twice.push(format!("the {} field is named by {}", names[0], listed.join(" and ")));
             }
             found.first().copied()
