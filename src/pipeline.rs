@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
-use crate::archive::{Archive, ArchiveError, Entry, Manifest};
+use crate::archive::{Archive, ArchiveError, Body, Entry, Manifest};
 use crate::config::{Config, SourceConfig};
 use crate::deliver::outbox::Outbox;
 use crate::deliver::transport::Transport;
@@ -340,9 +340,8 @@ pub async fn publish(
     if options.dry_run {
         let dir = config.state_dir.join("dry-run").join(&manifest.document).join(&manifest.period);
         std::fs::create_dir_all(&dir).map_err(|source| ArchiveError::Io { path: dir.clone(), source })?;
-        for (name, bytes) in &files {
-            let path = dir.join(name);
-            std::fs::write(&path, bytes).map_err(|source| ArchiveError::Io { path, source })?;
+        for (name, body) in &files {
+            body.write_to(&dir.join(name))?;
         }
         let entry = Entry { dir, manifest, superseded: false };
         let delivery = dry_run_messages(config, &entry, &follow_up.pledge)?;
@@ -350,7 +349,7 @@ pub async fn publish(
             dir: entry.dir,
             manifest: entry.manifest,
             dry_run: true,
-            stale: follow_up.stale,
+            stale: follow_up.stale.clone(),
             site: None,
             delivery,
         });
@@ -366,7 +365,7 @@ pub async fn publish(
     let site = crate::archive::site::write(config, &archive)
         .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?
         .index;
-    Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale, site: Some(site), delivery })
+    Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale.clone(), site: Some(site), delivery })
 }
 
 /// Records the outbox rows of every archived entry that lacks them, then sends what is due.
@@ -406,12 +405,12 @@ fn dry_run_messages(config: &Config, entry: &Entry, pledge: &Pledge) -> Result<S
 }
 
 /// The files of an archive entry: both PDFs, results (public, and internal with provenance), input and rejects.
-fn entry_files(
+fn entry_files<'a>(
     config: &Config,
-    f: &FollowUp,
+    f: &'a FollowUp,
     generated_at: DateTime<Utc>,
     hash: &str,
-) -> Result<Vec<(String, Vec<u8>)>, PipelineError> {
+) -> Result<Vec<(String, Body<'a>)>, PipelineError> {
     let texts = Texts::load(config.language).map_err(ReportError::from)?;
     let mut files = Vec::new();
     for edition in [Edition::Public, Edition::Internal] {
@@ -426,17 +425,25 @@ fn entry_files(
             max_rejected_rows: config.max_rejected_rows,
         };
         let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
-        files.push((name, crate::report::pdf::render(&input, &texts)?));
+        files.push((name, Body::Bytes(crate::report::pdf::render(&input, &texts)?)));
     }
-    let json = |edition| {
-        let mut bytes =
-            serde_json::to_vec_pretty(&crate::progress::json::results(&f.progress, edition)).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    };
-    files.push(("results.json".into(), json(Edition::Public)));
-    files.push(("results-internal.json".into(), json(Edition::Internal)));
-    files.push(("input.csv".into(), crate::archive::snapshot::input_csv(&f.pledge, &f.validated)));
-    files.push(("rejected.csv".into(), crate::archive::snapshot::rejected_csv(&f.validated)));
+    for (name, edition) in [("results.json", Edition::Public), ("results-internal.json", Edition::Internal)] {
+        let results = crate::progress::json::results(&f.progress, edition);
+        files.push((
+            name.into(),
+            Body::Stream(Box::new(move |out| {
+                serde_json::to_writer_pretty(&mut *out, &results)?;
+                out.write_all(b"\n")
+            })),
+        ));
+    }
+    files.push((
+        "input.csv".into(),
+        Body::Stream(Box::new(|out| crate::archive::snapshot::input_csv(&f.pledge, &f.validated, out))),
+    ));
+    files.push((
+        "rejected.csv".into(),
+        Body::Stream(Box::new(|out| crate::archive::snapshot::rejected_csv(&f.validated, out))),
+    ));
     Ok(files)
 }

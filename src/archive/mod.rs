@@ -148,12 +148,7 @@ impl Archive {
     }
 
     /// Writes an entry atomically. `manifest.files` is filled in here from `files`.
-    pub fn write(
-        &self,
-        mut manifest: Manifest,
-        files: &[(String, Vec<u8>)],
-        force: bool,
-    ) -> Result<Entry, ArchiveError> {
+    pub fn write(&self, mut manifest: Manifest, files: &[(String, Body)], force: bool) -> Result<Entry, ArchiveError> {
         let doc_dir = self.root.join(&manifest.document);
         fs::create_dir_all(&doc_dir).map_err(io(&doc_dir))?;
         let target = doc_dir.join(&manifest.period);
@@ -173,9 +168,9 @@ impl Archive {
         }
         fs::create_dir_all(&temp).map_err(io(&temp))?;
         let filled = (|| {
-            for (i, (name, bytes)) in files.iter().enumerate() {
-                write_synced(&temp.join(name), bytes)?;
-                manifest.files.insert(name.clone(), sha256(bytes));
+            for (i, (name, body)) in files.iter().enumerate() {
+                let hash = body.write_to(&temp.join(name))?;
+                manifest.files.insert(name.clone(), hash);
                 if i == files.len() / 2 {
                     crate::fault::point("archive-mid-write");
                 }
@@ -327,6 +322,52 @@ pub fn verify_entry(entry: &Entry) -> Result<Vec<String>, ArchiveError> {
         }
     }
     Ok(problems)
+}
+
+/// The content of one archived file: bytes in memory, or written straight to the file (the large CSVs).
+pub enum Body<'a> {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// A function that writes the file's content.
+    Stream(Box<WriteFn<'a>>),
+}
+
+/// Writes a file's content to the writer it is given.
+pub type WriteFn<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + Send + Sync + 'a;
+
+impl Body<'_> {
+    /// Writes the content to `path` (created, fsynced) and returns its SHA-256, computed as it is written.
+    pub fn write_to(&self, path: &Path) -> Result<String, ArchiveError> {
+        let file = File::create(path).map_err(io(path))?;
+        let mut out = Hashing { inner: std::io::BufWriter::new(file), hasher: Sha256::new() };
+        match self {
+            Body::Bytes(bytes) => out.write_all(bytes),
+            Body::Stream(write) => write(&mut out),
+        }
+        .map_err(io(path))?;
+        let Hashing { inner, hasher } = out;
+        let file = inner.into_inner().map_err(|e| ArchiveError::Io { path: path.to_path_buf(), source: e.into_error() })?;
+        file.sync_all().map_err(io(path))?;
+        Ok(hex(&hasher.finalize()))
+    }
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The manifest as pretty JSON; a manifest that cannot be serialised is an error, never an empty file.

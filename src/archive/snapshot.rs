@@ -1,6 +1,8 @@
 //! The archive's CSV files: the normalized input snapshot, the rejected rows, and the cell escaping that keeps a
 //! spreadsheet from running a value such as `=1+1` as a formula.
 
+use std::io::{self, Write};
+
 use crate::pledge::Pledge;
 use crate::source::Position;
 use crate::validate::Validated;
@@ -22,19 +24,20 @@ fn position(p: Position) -> String {
     }
 }
 
-fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    let _ = writer.write_record(header);
+/// Writes a CSV file row by row to `out` (the archive streams these, so a million rejected rows are never held twice).
+fn csv(out: &mut dyn Write, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> io::Result<()> {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    writer.write_record(header)?;
     for row in rows {
-        let _ = writer.write_record(row.iter().map(|c| inert(c)));
+        writer.write_record(row.iter().map(|c| inert(c)))?;
     }
-    writer.into_inner().unwrap_or_default()
+    writer.flush()
 }
 
 /// Every accepted record, normalized: the data behind the figures.
-#[must_use]
-pub fn input_csv(pledge: &Pledge, validated: &Validated) -> Vec<u8> {
+pub fn input_csv(pledge: &Pledge, validated: &Validated, out: &mut dyn Write) -> io::Result<()> {
     csv(
+        out,
         &[
             "source",
             "origin",
@@ -70,9 +73,9 @@ pub fn input_csv(pledge: &Pledge, validated: &Validated) -> Vec<u8> {
 }
 
 /// Every rejected row with its reason and the row as it was.
-#[must_use]
-pub fn rejected_csv(validated: &Validated) -> Vec<u8> {
+pub fn rejected_csv(validated: &Validated, out: &mut dyn Write) -> io::Result<()> {
     csv(
+        out,
         &["source", "origin", "position", "id", "reason", "message", "raw"],
         validated.rejected.iter().map(|r| {
             vec![
