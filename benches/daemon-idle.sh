@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: the daemon's resident memory and CPU while idle (SPEC §9: under 30 MB, no CPU between runs).
+# Benchmark: the daemon's resident memory and CPU while idle (docs/budgets.md: under 30 MB, no CPU between runs).
 # Usage: benches/daemon-idle.sh [path/to/lofte]   (default: target/release/lofte; build it with cargo build --release)
 set -euo pipefail
 cd "$(dirname "$0")/.."

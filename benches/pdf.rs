@@ -1,4 +1,4 @@
-//! Benchmark: rendering the shipped sample's public PDF (SPEC §9: under 300 KB; issue budget: under 100 ms).
+//! Benchmark: rendering the shipped sample's public PDF (docs/budgets.md: under 300 KB; issue budget: under 100 ms).
 //! Run with `cargo bench --bench pdf`.
 
 use std::path::PathBuf;

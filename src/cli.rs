@@ -1,4 +1,5 @@
-//! The command line of SPEC §5 (clap derive), and the dispatch of each command to the pipeline.
+//! The command line (clap derive; the commands are in README.md and docs/README.md), and the dispatch of each
+//! command to the pipeline.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -233,7 +234,7 @@ fn list(problems: &[Problem]) -> String {
 }
 
 impl CliError {
-    /// SPEC §5: 1 the job failed, 2 bad usage or bad configuration.
+    /// The exit code (docs/README.md): 1 the job failed, 2 bad usage or bad configuration.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -1,5 +1,6 @@
 //! The one place that knows the order of the stages: config → sources → validation (against the pledge) →
-//! progress → report → archive (and the public site) → deliver (as its issue lands).
+//! progress → report → archive → deliver → the public site (after delivery, so that a site that cannot be
+//! written never holds up the mail).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -79,7 +80,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Clock(#[from] crate::clock::ClockError),
     /// The newest record is too old and the config says to refuse.
-    #[error("{0}; refusing to publish (freshness.refuse_publish = true): load newer records or use --force")]
+    #[error("{0}; refusing to publish (freshness.refuse_publish = true): load newer records, or set refuse_publish = false to publish anyway")]
     Stale(String),
 }
 
@@ -365,7 +366,14 @@ pub async fn publish(
     let site = crate::archive::site::write(config, &archive)
         .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?
         .index;
-    Ok(Published { dir: entry.dir, manifest, dry_run: false, stale: follow_up.stale.clone(), site: Some(site), delivery })
+    Ok(Published {
+        dir: entry.dir,
+        manifest,
+        dry_run: false,
+        stale: follow_up.stale.clone(),
+        site: Some(site),
+        delivery,
+    })
 }
 
 /// Records the outbox rows of every archived entry that lacks them, then sends what is due.

@@ -359,7 +359,7 @@ impl<'a> Validator<'a> {
         self.out
     }
 
-    /// The checks of SPEC §2, in the order a person would fix them.
+    /// The checks (docs/records.md), in the order a person would fix them.
     fn check(&self, f: &Fields) -> Result<Valid, Reason> {
         let required = [("id", &f.id), ("date", &f.date), ("party", &f.party), ("activity", &f.activity)];
         if let Some((field, _)) = required.into_iter().find(|(_, v)| v.is_none()) {

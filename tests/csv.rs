@@ -145,7 +145,7 @@ fn a_ten_megabyte_line_is_read_not_a_crash() {
     assert_eq!(rows[0].fields.note.as_ref().map(String::len), Some(10 * 1024 * 1024));
 }
 
-/// The same six records exported in every dialect of the SPEC must give the same accepted set.
+/// The same six records exported in every dialect of docs/records.md must give the same accepted set.
 #[test]
 fn every_dialect_fixture_gives_the_same_accepted_records() {
     let pledge = lofte::config::Config::load(&common::root().join("config/lofte.toml"), &lofte::config::Env::default())

@@ -409,3 +409,47 @@ fn sighup_reloads_the_configuration_and_sigterm_still_exits_0() {
     assert_eq!(code, Some(0), "SIGHUP must not end the daemon: {log}");
     assert!(log.contains("configuration reloaded"), "{log}");
 }
+
+// A correction interrupted between moving the earlier version aside and moving the new one in.
+
+#[test]
+fn a_correction_interrupted_between_its_two_renames_is_finished_and_mailed_once() {
+    let f = Fixture::new();
+    let server = SmtpServer::start();
+    let url = server.url();
+    let env = [("LOFTE_SMTP_URL", url.as_str())];
+    assert_eq!(publish_h1(&f, &env).status.code(), Some(0));
+    assert_eq!(server.messages().len(), 3);
+
+    let mut crash_env = env.to_vec();
+    crash_env.push(("LOFTE_FAULT", "archive-between-renames"));
+    let crash = f.lofte_env(
+        &[
+            "publish",
+            "--period",
+            "2021-H1",
+            "--generated-at",
+            "2021-07-02T07:00:00Z",
+            "--force",
+            "--reason",
+            "Fel antal.",
+        ],
+        &crash_env,
+    );
+    assert_eq!(crash.status.signal(), Some(6), "{:?} {}", crash.status, stderr(&crash));
+    assert!(!f.path(MANIFEST).exists(), "the crash left the period without a current entry");
+
+    // The restart finishes the move (the new version was complete) and mails the correction once.
+    let retry = f.lofte_env(&["deliver", "--retry"], &env);
+    assert_eq!(retry.status.code(), Some(0), "{}{}", stdout(&retry), stderr(&retry));
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path(MANIFEST)).unwrap()).unwrap();
+    assert_eq!(manifest["version"], 2, "{manifest}");
+    assert_eq!(manifest["correction"], "Fel antal.", "{manifest}");
+    assert_all_sent(&f);
+    assert_eq!(server.messages().len(), 6, "the correction reached each recipient once");
+    for address in RECIPIENTS {
+        assert_eq!(server.count_for(address), 2, "{address}: the first version and the correction");
+    }
+    let verify = f.lofte(&["archive", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}{}", stdout(&verify), stderr(&verify));
+}

@@ -1,4 +1,4 @@
-//! Record validation: every reason of SPEC §2, what the user sees, and that nothing is lost.
+//! Record validation: every reason of docs/records.md, what the user sees, and that nothing is lost.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! The archive of published results (SPEC §8): `archive/<document>/<period>/` holds both PDFs, results.json, the
-//! normalized input, the rejected rows and a manifest with the SHA-256 of every file.
+//! The archive of published results (docs/archive.md): `archive/<document>/<period>/` holds both PDFs,
+//! results.json, the normalized input, the rejected rows and a manifest with the SHA-256 of every file.
 //!
 //! An entry is written into a temporary folder, every file and the folder fsynced, then renamed into place, so a
 //! crash leaves a complete entry or none. Publishing again (`--force`) moves the earlier entry to
@@ -160,8 +160,16 @@ impl Archive {
                     generated_at: earlier.manifest.generated_at,
                 });
             }
-            manifest.version = earlier.manifest.version + 1;
         }
+        // The next version after every earlier one, superseded ones included: a crash between moving the current
+        // entry aside and moving the new one in must not make the next publication reuse a version number.
+        manifest.version = self
+            .list()?
+            .iter()
+            .filter(|e| e.manifest.document == manifest.document && e.manifest.period == manifest.period)
+            .map(|e| e.manifest.version)
+            .max()
+            .map_or(1, |v| v + 1);
         let temp = doc_dir.join(format!("{TEMP_PREFIX}{}-{}", manifest.period, std::process::id()));
         if temp.exists() {
             fs::remove_dir_all(&temp).map_err(io(&temp))?;
@@ -190,6 +198,7 @@ impl Archive {
             let old = superseded.join(format!("{}-{n}", manifest.period));
             fs::rename(&target, &old).map_err(io(&old))?;
             sync_dir(&superseded)?;
+            crate::fault::point("archive-between-renames");
         }
         fs::rename(&temp, &target).map_err(io(&target))?;
         sync_dir(&doc_dir)?;
@@ -235,7 +244,17 @@ impl Archive {
                 let path = item.path();
                 let name = item.file_name().to_string_lossy().into_owned();
                 if name.starts_with(TEMP_PREFIX) && !writer_alive(&name) {
-                    fs::remove_dir_all(&path).map_err(io(&path))?;
+                    // A temporary entry with its manifest is complete (the manifest is written last): a crash
+                    // between moving the earlier version aside and moving this one in left the period without a
+                    // current entry, so finish the move. Anything else is half written: remove it.
+                    let target = roll_forward_target(&path, &doc);
+                    match target {
+                        Some(target) if !target.exists() => {
+                            fs::rename(&path, &target).map_err(io(&target))?;
+                            sync_dir(&doc)?;
+                        }
+                        _ => fs::remove_dir_all(&path).map_err(io(&path))?,
+                    }
                     removed += 1;
                 } else if path.is_dir() {
                     for file in fs::read_dir(&path).map_err(io(&path))?.filter_map(Result::ok) {
@@ -300,14 +319,21 @@ impl Archive {
     }
 }
 
+/// SHA-256 of a file, read in pieces (an archived `rejected.csv` can be hundreds of megabytes).
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut hashing = Hashing { inner: std::io::sink(), hasher: Sha256::new() };
+    std::io::copy(&mut File::open(path)?, &mut hashing)?;
+    Ok(hex(&hashing.hasher.finalize()))
+}
+
 /// Re-hashes every file of one entry. Returns one line per file that is missing, changed or unexpected.
 pub fn verify_entry(entry: &Entry) -> Result<Vec<String>, ArchiveError> {
     let mut problems = Vec::new();
     for (name, hash) in &entry.manifest.files {
         let path = entry.dir.join(name);
-        match fs::read(&path) {
+        match file_sha256(&path) {
             Err(_) => problems.push(format!("{}: missing", path.display())),
-            Ok(bytes) if sha256(&bytes) != *hash => {
+            Ok(found) if found != *hash => {
                 problems.push(format!("{}: changed (SHA-256 differs)", path.display()));
             }
             Ok(_) => {}
@@ -346,7 +372,8 @@ impl Body<'_> {
         }
         .map_err(io(path))?;
         let Hashing { inner, hasher } = out;
-        let file = inner.into_inner().map_err(|e| ArchiveError::Io { path: path.to_path_buf(), source: e.into_error() })?;
+        let file =
+            inner.into_inner().map_err(|e| ArchiveError::Io { path: path.to_path_buf(), source: e.into_error() })?;
         file.sync_all().map_err(io(path))?;
         Ok(hex(&hasher.finalize()))
     }
@@ -376,6 +403,15 @@ fn manifest_json(manifest: &Manifest, dir: &Path) -> Result<Vec<u8>, ArchiveErro
         .map_err(|e| ArchiveError::BadManifest { path: dir.join(MANIFEST), reason: e.to_string() })?;
     json.push(b'\n');
     Ok(json)
+}
+
+/// Where a complete temporary entry belongs: its manifest names the period.
+fn roll_forward_target(temp: &Path, doc: &Path) -> Option<PathBuf> {
+    if !temp.is_dir() || !temp.join(MANIFEST).is_file() {
+        return None;
+    }
+    let manifest = read_manifest(temp).ok()?;
+    Some(doc.join(manifest.period))
 }
 
 /// Whether the process that wrote a `.tmp-…-<pid>` name still runs (then its temporary file is in use).

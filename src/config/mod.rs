@@ -91,7 +91,7 @@ pub enum SourceConfig {
         /// The glob pattern.
         pattern: String,
     },
-    /// An HTTP JSON API (SPEC §2).
+    /// An HTTP JSON API (docs/records.md).
     Api(ApiConfig),
 }
 

@@ -113,7 +113,8 @@ pub(super) struct RawRun {
     pub period: Spanned<String>,
 }
 
-/// SPEC §7: 09:00 on 1 July (H1 of the current year) and 09:00 on 15 January (the whole previous year).
+/// The default runs (docs/schedule.md): 09:00 on 1 July (H1 of the current year) and 09:00 on 15 January (the
+/// whole previous year).
 fn default_runs() -> Vec<RawRun> {
     vec![
         RawRun { cron: Spanned::new(0..0, "0 0 9 1 7 *".into()), period: Spanned::new(0..0, "{year}-H1".into()) },

@@ -1,4 +1,4 @@
-//! `results.json` (SPEC §4): the machine-readable follow-up. Field names are fixed by the SPEC; record ids appear
+//! `results.json` (docs/progress.md): the machine-readable follow-up. Its field names are fixed; record ids appear
 //! only in the internal edition, under `provenance`.
 
 use serde_json::{json, Map, Value};
@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::Progress;
 use crate::edition::Edition;
 
-/// Rounds to two decimals for publication (the SPEC's `25.79`); full precision stays in [`Progress`].
+/// Rounds to two decimals for publication (`25.79`, docs/progress.md); full precision stays in [`Progress`].
 #[must_use]
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0

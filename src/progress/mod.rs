@@ -1,9 +1,9 @@
-//! Progress toward every commitment (SPEC §3): achieved, expected by now, forecast, status, and breakdowns per
-//! month, place and party, each figure with the ids of the records it sums.
+//! Progress toward every commitment (docs/progress.md): achieved, expected by now, forecast, status, and breakdowns
+//! per month, place and party, each figure with the ids of the records it sums.
 //!
 //! Pure: the records come in as a polars `DataFrame` ([`frame`]), the sums are one lazy query per breakdown, and the
 //! status rules ([`status`]) are plain functions with exact integer comparisons, so that "exactly on target" and
-//! "exactly 0.8 of expected" fall on the side the SPEC says.
+//! "exactly 0.8 of expected" fall on the side docs/progress.md says.
 
 pub mod frame;
 pub mod json;
@@ -97,7 +97,7 @@ pub struct CommitmentProgress {
     /// Achieved × total / elapsed days: the year-end figure at today's pace.
     #[serde(default)]
     pub forecast: Option<f64>,
-    /// SPEC §3 status.
+    /// The status (docs/progress.md).
     pub status: Status,
     /// Month (`YYYY-MM`) → sum, every month from the start to as-of present.
     #[serde(default)]

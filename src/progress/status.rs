@@ -1,4 +1,4 @@
-//! The status rules of SPEC §3, decided in the SPEC's order with exact integer arithmetic.
+//! The status rules (docs/progress.md), decided in their order with exact integer arithmetic.
 
 use serde::{Deserialize, Serialize};
 

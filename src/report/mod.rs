@@ -50,21 +50,25 @@ pub struct ReportInput<'a> {
 }
 
 /// SHA-256 (hex) of every input row in input order, accepted or not: the fingerprint of the data behind a report.
+/// Both lists are in input order already, so they are merged as they are hashed, without a copy.
 #[must_use]
 pub fn input_hash(validated: &Validated) -> String {
-    let mut rows: Vec<(usize, &str, &str)> = validated
-        .accepted
-        .iter()
-        .map(|a| (a.row, &*a.locator.source, a.raw.as_str()))
-        .chain(validated.rejected.iter().map(|r| (r.row, &*r.locator.source, r.raw.as_str())))
-        .collect();
-    rows.sort_unstable_by_key(|r| r.0);
+    let mut accepted = validated.accepted.iter().map(|a| (a.row, &*a.locator.source, a.raw.as_str())).peekable();
+    let mut rejected = validated.rejected.iter().map(|r| (r.row, &*r.locator.source, r.raw.as_str())).peekable();
     let mut hasher = Sha256::new();
-    for (_, source, raw) in rows {
-        hasher.update(source.as_bytes());
-        hasher.update([0x1f]);
-        hasher.update(raw.as_bytes());
-        hasher.update([b'\n']);
+    loop {
+        let next = match (accepted.peek(), rejected.peek()) {
+            (Some(a), Some(r)) if a.0 < r.0 => accepted.next(),
+            (Some(_) | None, Some(_)) => rejected.next(),
+            (Some(_), None) => accepted.next(),
+            (None, None) => break,
+        };
+        if let Some((_, source, raw)) = next {
+            hasher.update(source.as_bytes());
+            hasher.update([0x1f]);
+            hasher.update(raw.as_bytes());
+            hasher.update([b'\n']);
+        }
     }
     hex(&hasher.finalize())
 }

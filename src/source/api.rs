@@ -1,5 +1,5 @@
-//! The HTTP JSON API source (SPEC §2): `GET url` returns `{"records": [...], "next": url | null}`; `next` is
-//! followed until null.
+//! The HTTP JSON API source (docs/records.md): `GET url` returns `{"records": [...], "next": url | null}`; `next`
+//! is followed until null.
 //!
 //! Every request has connect, read and total timeouts (reqwest sets none by default). Connect errors, timeouts,
 //! 5xx and 429 are retried with exponential backoff and jitter, honouring `Retry-After`. Pages, records and body
