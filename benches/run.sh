@@ -32,6 +32,17 @@ if [ ! -x "$work/venv/bin/python" ]; then python3 -m venv "$work/venv" && "$work
 pandas_1m=$( { /usr/bin/time -f "%e" "$work/venv/bin/python" benches/pandas_baseline.py "$work/1m.csv" >"$work/pandas.out"; } 2>&1 | tail -1)
 echo "1,000,000 records, whole process: lofte $lofte_1m s, pandas $pandas_1m s ($(cat "$work/pandas.out")); pandas/lofte = $(python3 -c "print(round($pandas_1m / $lofte_1m, 1))")x"
 
+# 1,000,000 rows that are all rejected, published (issue 13: the report and the mail stay small, nothing is lost).
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('id;date;party;activity;location;count;note\\n')
+    for i in range(1000000):
+        f.write(f'R{i};2021-{1 + i % 6:02d}-{1 + i % 28:02d};polisen;okand_aktivitet;Plats {i % 50};1;\\n')
+" "$work/rejected.csv"
+cp -r config "$work/rejected-config"
+echo "1,000,000 rejected rows, publish (budget 400 MB): $(timed "$bin/lofte" --config "$work/rejected-config/lofte.toml" --records config/data/oskarshamn-2021.csv --records "$work/rejected.csv" publish --period 2021-H1)"
+
 "$bin/lofte-gen" municipalities --count 290 --records 500 --out "$work/m"
 batch() { for c in "$work"/m/*/config/lofte.toml; do "$bin/lofte" --config "$c" report --period 2021 --out "${c%/config/lofte.toml}/report.pdf"; done; }
 start=$(date +%s.%N); batch; end=$(date +%s.%N)
