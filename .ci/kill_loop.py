@@ -57,6 +57,12 @@ class Handler(socketserver.StreamRequestHandler):
         self.wfile.flush()
 
     def handle(self):
+        try:
+            self.serve()
+        except ConnectionError:
+            pass  # a killed sender; what it left is accounted for in `serve`
+
+    def serve(self):
         self.reply("220 sink ESMTP")
         rcpts = []
         last_accepted = None
@@ -90,8 +96,13 @@ class Handler(socketserver.StreamRequestHandler):
                 self.reply("354 go on")
                 data = []
                 while True:
-                    part = self.rfile.readline()
-                    if not part or part == b".\r\n":
+                    try:
+                        part = self.rfile.readline()
+                    except ConnectionError:
+                        part = b""
+                    if not part:
+                        return  # the sender went away before the final dot: nothing was accepted
+                    if part == b".\r\n":
                         break
                     data.append(part)
                 # A little work before the reply, so that kills land inside sends too.

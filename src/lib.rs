@@ -31,6 +31,7 @@ pub mod deliver;
 pub mod edition;
 pub mod fault;
 pub mod generate;
+pub mod hash;
 pub mod logging;
 pub mod period;
 pub mod pipeline;

@@ -43,7 +43,7 @@ fn publish_archives_both_editions_and_every_file_verifies() {
     assert_eq!(manifest.files.keys().map(String::as_str).collect::<Vec<_>>(), expected_files);
     for (name, hash) in &manifest.files {
         let bytes = std::fs::read(dir.join(name)).unwrap();
-        assert_eq!(&lofte::archive::sha256(&bytes), hash, "{name}");
+        assert_eq!(&lofte::hash::sha256(&bytes), hash, "{name}");
     }
     assert_eq!(manifest.generated_at, "2021-07-01T07:00:00Z");
     assert_eq!(manifest.tool_version, env!("CARGO_PKG_VERSION"));

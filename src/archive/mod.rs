@@ -14,10 +14,8 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::hash::{file_sha256, Hashing};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use crate::report::hex;
 
 /// The folder of superseded entries inside a document's folder.
 pub const SUPERSEDED: &str = "superseded";
@@ -111,12 +109,6 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct Archive {
     root: PathBuf,
-}
-
-/// SHA-256 of bytes, hex.
-#[must_use]
-pub fn sha256(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
 }
 
 impl Archive {
@@ -319,13 +311,6 @@ impl Archive {
     }
 }
 
-/// SHA-256 of a file, read in pieces (an archived `rejected.csv` can be hundreds of megabytes).
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut hashing = Hashing { inner: std::io::sink(), hasher: Sha256::new() };
-    std::io::copy(&mut File::open(path)?, &mut hashing)?;
-    Ok(hex(&hashing.hasher.finalize()))
-}
-
 /// Re-hashes every file of one entry. Returns one line per file that is missing, changed or unexpected.
 pub fn verify_entry(entry: &Entry) -> Result<Vec<String>, ArchiveError> {
     let mut problems = Vec::new();
@@ -365,35 +350,17 @@ impl Body<'_> {
     /// Writes the content to `path` (created, fsynced) and returns its SHA-256, computed as it is written.
     pub fn write_to(&self, path: &Path) -> Result<String, ArchiveError> {
         let file = File::create(path).map_err(io(path))?;
-        let mut out = Hashing { inner: std::io::BufWriter::new(file), hasher: Sha256::new() };
+        let mut out = Hashing::new(std::io::BufWriter::new(file));
         match self {
             Body::Bytes(bytes) => out.write_all(bytes),
             Body::Stream(write) => write(&mut out),
         }
         .map_err(io(path))?;
-        let Hashing { inner, hasher } = out;
+        let (buffered, hash) = out.finish();
         let file =
-            inner.into_inner().map_err(|e| ArchiveError::Io { path: path.to_path_buf(), source: e.into_error() })?;
+            buffered.into_inner().map_err(|e| ArchiveError::Io { path: path.to_path_buf(), source: e.into_error() })?;
         file.sync_all().map_err(io(path))?;
-        Ok(hex(&hasher.finalize()))
-    }
-}
-
-/// A writer that hashes what passes through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+        Ok(hash)
     }
 }
 

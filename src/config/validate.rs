@@ -46,7 +46,7 @@ pub(super) fn from_text(
         &mut others,
         &mut warnings,
     );
-    let config_hash = crate::report::hex(&hasher.finalize());
+    let config_hash = crate::hash::hex(&hasher.finalize());
     let sources: Vec<SourceConfig> = raw.sources.into_iter().filter_map(|s| source(s, base, &mut problems)).collect();
     for (i, s) in sources.iter().enumerate() {
         if sources[..i].iter().any(|t| t.name() == s.name()) {

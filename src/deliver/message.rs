@@ -13,9 +13,10 @@ use minijinja::{context, Environment};
 
 use super::outbox::Row;
 use super::DeliverError;
-use crate::archive::{sha256, Entry};
+use crate::archive::Entry;
 use crate::config::{Config, Language};
 use crate::edition::Edition;
+use crate::hash::sha256;
 use crate::pledge::Pledge;
 use crate::progress::CommitmentProgress;
 use crate::report::format;

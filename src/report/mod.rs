@@ -70,17 +70,7 @@ pub fn input_hash(validated: &Validated) -> String {
             hasher.update([b'\n']);
         }
     }
-    hex(&hasher.finalize())
-}
-
-/// Lower-case hex of bytes.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    crate::hash::hex(&hasher.finalize())
 }
 
 /// The generation time: `--generated-at`, else `SOURCE_DATE_EPOCH`, else now.
