@@ -1,22 +1,78 @@
 //! `lofte archive list | show P | verify | site`: what was published, and whether it is still intact.
 
-use crate::archive::{site, Archive};
-use crate::cli::{ArchiveAction, CliError};
-use crate::config::Config;
+use std::fmt::Write as _;
 
-/// Runs an archive action.
-pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
+use clap::Subcommand;
+
+use crate::archive::{Archive, ArchiveError};
+use crate::config::Config;
+use crate::site;
+use crate::state::LockError;
+
+/// Archive actions.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveAction {
+    /// List published results.
+    List,
+    /// Show one published period.
+    Show {
+        /// The period.
+        period: String,
+    },
+    /// Re-check every file's SHA-256.
+    Verify,
+    /// Write the static public site.
+    Site,
+}
+
+/// Why an archive action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveCommandError {
+    /// The archive could not be read or written.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// Files are missing or changed (`verify`), or left off the site (`site`).
+    #[error("{} archived file(s) are missing or changed:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Verify(Vec<String>),
+    /// `show` found no such period.
+    #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
+    NoSuchPeriod(String),
+    /// Another process is publishing (the site is written under the same lock).
+    #[error(transparent)]
+    Busy(#[from] LockError),
+    /// The site could not be written.
+    #[error(transparent)]
+    Site(#[from] site::SiteError),
+}
+
+impl ArchiveCommandError {
+    /// 2 for a period that does not exist (bad usage), 1 otherwise.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ArchiveCommandError::NoSuchPeriod(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs an archive action; returns the text to print. On a `site` that left entries off, the site is written and
+/// the error names them.
+pub fn run(config: &Config, action: &ArchiveAction) -> Result<String, ArchiveCommandError> {
     let archive = Archive::new(&config.archive_dir);
+    let mut out = String::new();
     match action {
         ArchiveAction::List => {
             let entries = archive.list()?;
             if entries.is_empty() {
-                outln!("the archive at {} is empty: nothing has been published", archive.root().display());
+                let _ =
+                    writeln!(out, "the archive at {} is empty: nothing has been published", archive.root().display());
             }
             for e in entries {
                 let m = &e.manifest;
                 let state = if e.superseded { "superseded" } else { "current" };
-                outln!(
+                let _ = writeln!(
+                    out,
                     "{:<20} {:<8} as of {}  generated {}  {:<10} {}",
                     m.document,
                     m.period,
@@ -26,40 +82,38 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
                     e.dir.display()
                 );
             }
-            Ok(())
+            Ok(out)
         }
         ArchiveAction::Show { period } => {
             let entries: Vec<_> =
                 archive.list()?.into_iter().filter(|e| !e.superseded && e.manifest.period == *period).collect();
             if entries.is_empty() {
-                return Err(CliError::NoSuchPeriod(period.clone()));
+                return Err(ArchiveCommandError::NoSuchPeriod(period.clone()));
             }
             for e in entries {
                 let m = &e.manifest;
-                outln!(
+                let _ = writeln!(
+                    out,
                     "{} {} (as of {}), generated {} by lofte {}",
-                    m.document,
-                    m.period,
-                    m.as_of,
-                    m.generated_at,
-                    m.tool_version
+                    m.document, m.period, m.as_of, m.generated_at, m.tool_version
                 );
-                outln!("  folder: {}", e.dir.display());
-                outln!("  input sha256: {}", m.input_hash);
-                outln!("  config sha256: {}", m.config_hash);
-                outln!("  files:");
+                let _ = writeln!(out, "  folder: {}", e.dir.display());
+                let _ = writeln!(out, "  input sha256: {}", m.input_hash);
+                let _ = writeln!(out, "  config sha256: {}", m.config_hash);
+                let _ = writeln!(out, "  files:");
                 for (name, hash) in &m.files {
-                    outln!("    {name:<40} sha256:{hash}");
+                    let _ = writeln!(out, "    {name:<40} sha256:{hash}");
                 }
-                outln!("  deliveries:");
+                let _ = writeln!(out, "  deliveries:");
                 for (who, status) in &m.deliveries {
-                    outln!("    {who:<60} {status}");
+                    let _ = writeln!(out, "    {who:<60} {status}");
                 }
                 if let Ok(bytes) = std::fs::read(e.dir.join("results.json")) {
                     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        outln!("  results:");
+                        let _ = writeln!(out, "  results:");
                         for p in json["pledges"].as_array().into_iter().flatten() {
-                            outln!(
+                            let _ = writeln!(
+                                out,
                                 "    {:<22} {:>5} of {:<5} {}",
                                 p["id"].as_str().unwrap_or(""),
                                 p["achieved"],
@@ -70,29 +124,28 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<(), CliError> {
                     }
                 }
             }
-            Ok(())
+            Ok(out)
         }
         ArchiveAction::Verify => {
             let problems = archive.verify()?;
             if problems.is_empty() {
                 let entries = archive.list()?;
                 let files: usize = entries.iter().map(|e| e.manifest.files.len()).sum();
-                outln!("ok: {} entries, {files} files, every SHA-256 matches", entries.len());
-                Ok(())
+                let _ = writeln!(out, "ok: {} entries, {files} files, every SHA-256 matches", entries.len());
+                Ok(out)
             } else {
-                Err(CliError::Verify(problems))
+                Err(ArchiveCommandError::Verify(problems))
             }
         }
         ArchiveAction::Site => {
             // The same lock as `publish`: two site writes at once would remove each other's version.
-            let _lock =
-                crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(CliError::State)?;
+            let _lock = crate::state::RunLock::acquire(&config.state_dir, "publish")?;
             let written = site::write(config, &archive)?;
-            outln!("public site written: {}", written.index.display());
+            let _ = writeln!(out, "public site written: {}", written.index.display());
             if written.left_out.is_empty() {
-                Ok(())
+                Ok(out)
             } else {
-                Err(CliError::Verify(written.left_out))
+                Err(ArchiveCommandError::Verify(written.left_out))
             }
         }
     }

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use chrono::Utc;
 
-use crate::cli::{Cli, CliError};
 use crate::config::{Config, SourceConfig};
 use crate::pipeline::{self, RecordsOverride, RECORDS_SOURCE};
 use crate::pledge::{Pledge, Target};
@@ -18,10 +17,18 @@ use crate::validate::Validated;
 /// How many example rows are shown per rejection reason.
 const EXAMPLES_PER_REASON: usize = 3;
 
-/// Runs `lofte check`.
-pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
-    let config = cli.load_config()?;
-    let mut out = describe(&config, records);
+/// What `check` found: the description to print, and every problem (the command exits 2 when there is one).
+#[derive(Debug)]
+pub struct Checked {
+    /// Documents, commitments, sources with their data quality, recipients, runs and warnings.
+    pub text: String,
+    /// Every problem, each with its place.
+    pub problems: Vec<Problem>,
+}
+
+/// Runs `lofte check` on a loaded configuration.
+pub async fn run(config: &Config, records: &RecordsOverride) -> Checked {
+    let mut out = describe(config, records);
     let mut problems: Vec<Problem> =
         crate::report::templates::problems().into_iter().map(|p| Problem::whole("templates", p)).collect();
     let today = match crate::clock::today(config.schedule.timezone) {
@@ -32,7 +39,7 @@ pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
         }
     };
     for pledge in &config.pledges {
-        match pipeline::ingest(&config, pledge, records, today).await {
+        match pipeline::ingest(config, pledge, records, today).await {
             Ok(validated) => out.push_str(&data_quality(pledge, &validated)),
             Err(e) => problems.push(Problem::whole(&config.path, format!("sources for {}: {e}", pledge.id))),
         }
@@ -43,13 +50,7 @@ pub async fn run(cli: &Cli, records: &RecordsOverride) -> Result<(), CliError> {
             let _ = writeln!(out, "  {w}");
         }
     }
-    out!("{out}");
-    if problems.is_empty() {
-        outln!("\nok: {} has no problems", config.path.display());
-        Ok(())
-    } else {
-        Err(CliError::Config(problems))
-    }
+    Checked { text: out, problems }
 }
 
 /// The plain description of a valid configuration.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::archive_cli::ArchiveAction;
 use crate::config::{Config, Env};
 use crate::edition::Edition;
 use crate::logging::LogFormat;
@@ -170,22 +171,6 @@ pub struct PublishArgs {
     pub reason: Option<String>,
 }
 
-/// Archive actions.
-#[derive(Debug, Subcommand)]
-pub enum ArchiveAction {
-    /// List published results.
-    List,
-    /// Show one published period.
-    Show {
-        /// The period.
-        period: String,
-    },
-    /// Re-check every file's SHA-256.
-    Verify,
-    /// Write the static public site.
-    Site,
-}
-
 /// Why a command failed, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -212,18 +197,15 @@ pub enum CliError {
     /// The archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
-    /// `archive verify` found files missing or changed.
-    #[error("{} archived file(s) are missing or changed:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
-    Verify(Vec<String>),
-    /// `archive show` found no such period.
-    #[error("no published follow-up for period {0:?}: see `lofte archive list`")]
-    NoSuchPeriod(String),
+    /// An archive action failed.
+    #[error(transparent)]
+    ArchiveCommand(#[from] crate::archive_cli::ArchiveCommandError),
     /// The daemon could not start.
     #[error(transparent)]
     Daemon(#[from] crate::daemon::DaemonError),
     /// The run state (lock and history) could not be read.
     #[error(transparent)]
-    State(crate::daemon::state::LockError),
+    State(crate::state::LockError),
     /// Some deliveries failed or are still pending.
     #[error("{0}")]
     Delivery(String),
@@ -238,12 +220,12 @@ impl CliError {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::GeneratedAt(_) | CliError::NoSuchPeriod(_) => 2,
+            CliError::Config(_) | CliError::GeneratedAt(_) => 2,
+            CliError::ArchiveCommand(e) => e.exit_code(),
             CliError::Pipeline(e) => e.exit_code(),
             CliError::Output { .. }
             | CliError::Report(_)
             | CliError::Archive(_)
-            | CliError::Verify(_)
             | CliError::Delivery(_)
             | CliError::Daemon(_)
             | CliError::State(_) => 1,
@@ -291,7 +273,17 @@ fn beside(dir: &Path, what: &str) -> PathBuf {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let records = RecordsOverride(cli.records.clone());
     match &cli.command {
-        Command::Check => crate::check::run(&cli, &records).await,
+        Command::Check => {
+            let config = cli.load_config()?;
+            let checked = crate::check::run(&config, &records).await;
+            out!("{}", checked.text);
+            if checked.problems.is_empty() {
+                outln!("\nok: {} has no problems", config.path.display());
+                Ok(())
+            } else {
+                Err(CliError::Config(checked.problems))
+            }
+        }
         Command::Report(args) => {
             let config = cli.load_config()?;
             report(&config, args, &records).await
@@ -307,7 +299,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Archive { action } => {
             let config = cli.load_config()?;
-            crate::archive_cli::run(&config, action)
+            out!("{}", crate::archive_cli::run(&config, action)?);
+            Ok(())
         }
         Command::Deliver { retry, rebuild } => {
             let config = cli.load_config()?;
@@ -360,7 +353,7 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
 fn status(config: &Config) -> Result<(), CliError> {
     outln!("last runs:");
     // Read-only throughout: `status` works on a state folder it may not write (another user's, a read-only mount).
-    let runs = crate::daemon::state::last_runs(&config.state_dir, 10).map_err(CliError::State)?;
+    let runs = crate::state::last_runs(&config.state_dir, 10).map_err(CliError::State)?;
     if runs.is_empty() {
         outln!("  none yet");
     }

@@ -59,7 +59,7 @@ pub enum PipelineError {
     },
     /// Another process is publishing.
     #[error(transparent)]
-    Busy(crate::daemon::state::LockError),
+    Busy(crate::state::LockError),
     /// Delivery could not run.
     #[error(transparent)]
     Deliver(#[from] DeliverError),
@@ -293,7 +293,7 @@ pub async fn publish(
     let _lock = if options.dry_run {
         None
     } else {
-        Some(crate::daemon::state::RunLock::acquire(&config.state_dir, "publish").map_err(PipelineError::Busy)?)
+        Some(crate::state::RunLock::acquire(&config.state_dir, "publish").map_err(PipelineError::Busy)?)
     };
     if !options.dry_run {
         archive.clean_leftovers()?;
@@ -363,7 +363,7 @@ pub async fn publish(
     let delivery = deliver(config, &archive).await?;
     let manifest =
         archive.current(&entry.manifest.document, &entry.manifest.period)?.map_or(entry.manifest, |e| e.manifest);
-    let site = crate::archive::site::write(config, &archive)
+    let site = crate::site::write(config, &archive)
         .map_err(|e| PipelineError::Site { reason: e.to_string(), delivery: delivery.clone() })?
         .index;
     Ok(Published {

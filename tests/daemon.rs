@@ -135,7 +135,7 @@ fn a_missed_run_is_caught_up_at_start_inside_the_window_and_only_reported_outsid
 #[test]
 fn a_manual_publish_waits_its_turn_behind_the_lock() {
     let f = Fixture::new();
-    let lock = lofte::daemon::state::RunLock::acquire(&f.path("state"), "publish").unwrap();
+    let lock = lofte::state::RunLock::acquire(&f.path("state"), "publish").unwrap();
     let out = f.lofte(&["publish", "--period", "2021-H1"]);
     assert_eq!(out.status.code(), Some(1));
     let err = common::stderr(&out);

@@ -5,9 +5,7 @@
 //! crash leaves a complete entry or none. Publishing again (`--force`) moves the earlier entry to
 //! `archive/<document>/superseded/<period>-<n>/`; nothing is ever overwritten.
 
-pub mod site;
 pub mod snapshot;
-pub mod swap;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};

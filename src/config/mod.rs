@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use crate::pledge::Pledge;
 use crate::problem::Problem;
 
+pub use crate::language::Language;
 pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use validate::{is_loopback_host, is_valid_address, smtp_url_problem};
 
@@ -31,16 +32,6 @@ impl Env {
     pub fn from_process() -> Env {
         Env { smtp_url: std::env::var("LOFTE_SMTP_URL").ok().filter(|s| !s.trim().is_empty()) }
     }
-}
-
-/// Report language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    /// Swedish, the default.
-    Sv,
-    /// English.
-    En,
 }
 
 /// The whole validated configuration.

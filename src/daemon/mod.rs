@@ -9,8 +9,6 @@
 //! found the publish lock taken is retried after `busy_retry_secs` (two minutes). The first SIGTERM or SIGINT stops new work and lets
 //! the run in hand finish; a second exits at once. SIGHUP reloads the configuration.
 
-pub mod state;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -154,7 +152,7 @@ pub async fn run(
             );
             warn!(period = %due.period.name, "{message}");
             if let Err(e) =
-                state::record_run(&config.state_dir, &due.period.name, &due.at.to_rfc3339(), "missed", &message)
+                crate::state::record_run(&config.state_dir, &due.period.name, &due.at.to_rfc3339(), "missed", &message)
             {
                 error!("run history: {e}");
             }
@@ -301,7 +299,7 @@ async fn run_once(config: &Config, records: &RecordsOverride, period: &str) -> R
             (RunOutcome::Failed, format!("{e}; trying again in an hour"))
         }
     };
-    if let Err(e) = state::record_run(&config.state_dir, period, &started, outcome.key(), &message) {
+    if let Err(e) = crate::state::record_run(&config.state_dir, period, &started, outcome.key(), &message) {
         error!("run history: {e}");
     }
     outcome

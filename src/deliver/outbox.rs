@@ -14,7 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::state::{owner, owner_alive, read_only_connection};
 
 use super::DeliverError;
 
@@ -303,21 +305,6 @@ impl Outbox {
     }
 }
 
-/// A read-only connection to the state database. Where the folder cannot be written, `SQLite` cannot set up the
-/// shared memory of WAL mode, so the file is then read as immutable (a snapshot, which is what a listing needs).
-pub fn read_only_connection(path: &Path) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let probe = |db: Connection| -> rusqlite::Result<Connection> {
-        db.busy_timeout(std::time::Duration::from_secs(5))?;
-        db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
-        Ok(db)
-    };
-    Connection::open_with_flags(path, flags).and_then(probe).or_else(|_| {
-        let uri = format!("file:{}?immutable=1", path.display());
-        Connection::open_with_flags(uri, flags).and_then(probe)
-    })
-}
-
 /// Creates the schema, or brings an older file up to it.
 fn migrate(db: &Connection) -> rusqlite::Result<()> {
     db.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
@@ -333,27 +320,6 @@ fn migrate(db: &Connection) -> rusqlite::Result<()> {
         db.query_row("SELECT count(*) > 0 FROM pragma_table_info('outbox') WHERE name = 'version'", [], |r| r.get(0))?;
     let body = if old_table && !has_version { MIGRATE_V1.replace("{SCHEMA}", SCHEMA) } else { SCHEMA.to_string() };
     db.execute_batch(&format!("BEGIN IMMEDIATE; {body} PRAGMA user_version = 2; COMMIT;"))
-}
-
-/// This process, as a claim's owner: its pid and its start time, so a reused pid is not taken for it.
-fn owner() -> String {
-    let pid = std::process::id();
-    format!("{pid}:{}", start_time(pid).unwrap_or_default())
-}
-
-/// The process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
-fn start_time(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19).map(str::to_string)
-}
-
-/// Whether the process that made a claim still runs.
-fn owner_alive(owner: &str) -> bool {
-    let Some((pid, started)) = owner.split_once(':') else { return false };
-    let Ok(pid) = pid.parse::<u32>() else { return false };
-    start_time(pid).is_some_and(|s| s == started)
 }
 
 fn state(path: &Path, source: rusqlite::Error) -> DeliverError {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
-use crate::config::Language;
+use crate::language::Language;
 
 /// No-break space: the Swedish thousands separator, which must not break a number across lines.
 const NBSP: char = '\u{a0}';

@@ -15,8 +15,8 @@ use super::layout::{Align, Cell, Column, Font, Layout, Style, GREY, MARGIN, TEXT
 use super::words;
 use super::words::{party_label, status_colors};
 use super::{ReportError, ReportInput};
-use crate::config::Language;
 use crate::edition::Edition;
+use crate::language::Language;
 use crate::pledge::{Party, Target};
 use crate::progress::CommitmentProgress;
 use crate::report::templates::Texts;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use crate::config::Language;
+use crate::language::Language;
 
 const SV: &str = include_str!("../../templates/report.sv.toml");
 const EN: &str = include_str!("../../templates/report.en.toml");

@@ -5,7 +5,7 @@ use minijinja::context;
 use super::format;
 use super::layout::Rgb3;
 use super::templates::Texts;
-use crate::config::Language;
+use crate::language::Language;
 use crate::pledge::{Commitment, Party, Pledge, Target};
 use crate::progress::{CommitmentProgress, RecordCounts, Status};
 

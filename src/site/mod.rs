@@ -11,8 +11,10 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
-use super::snapshot::inert;
-use super::{swap, Archive, ArchiveError, Entry};
+pub mod swap;
+
+use crate::archive::snapshot::inert;
+use crate::archive::{Archive, ArchiveError, Entry};
 use crate::config::{Config, Language};
 use crate::pledge::{Party, Pledge, Target};
 use crate::progress::{CommitmentProgress, RecordCounts};
@@ -32,8 +34,34 @@ const TEMPLATES: [(&str, &str); 6] = [
 ];
 const STYLE: &str = include_str!("../../templates/site/style.css");
 
-fn site_error(reason: impl std::fmt::Display) -> ArchiveError {
-    ArchiveError::BadManifest { path: PathBuf::from("templates/site"), reason: reason.to_string() }
+/// Why the site could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// The archive could not be read.
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    /// A site template is broken (a bug in lofte's templates, not in the data).
+    #[error("site template: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The report texts could not be loaded.
+    #[error(transparent)]
+    Texts(#[from] crate::report::templates::TemplateError),
+    /// An archived `results.json` is not what lofte writes.
+    #[error("{}: not a lofte results.json ({source})", path.display())]
+    Results {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// A file or folder of the site could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// One published follow-up, read back from the archive.
@@ -66,14 +94,14 @@ fn public_pdf(entry: &Entry) -> String {
     format!("{}-{}-public.pdf", entry.manifest.document, entry.manifest.period)
 }
 
-fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>>, ArchiveError> {
+fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>>, SiteError> {
     let Some(pledge) = config.pledge(&entry.manifest.document) else {
         tracing::warn!(document = %entry.manifest.document, "no pledge document in the config; left off the site");
         return Ok(None);
     };
     let path = entry.dir.join("results.json");
-    let bytes = fs::read(&path).map_err(|source| ArchiveError::Io { path: path.clone(), source })?;
-    let bad = |e: serde_json::Error| ArchiveError::BadManifest { path: path.clone(), reason: e.to_string() };
+    let bytes = fs::read(&path).map_err(|source| SiteError::Io { path: path.clone(), source })?;
+    let bad = |source: serde_json::Error| SiteError::Results { path: path.clone(), source };
     let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
     let pledges: Vec<CommitmentProgress> = serde_json::from_value(json["pledges"].clone()).map_err(bad)?;
     let records: RecordCounts = serde_json::from_value(json["records"].clone()).map_err(bad)?;
@@ -166,22 +194,22 @@ fn month_name(key: &str, lang: Language) -> String {
 }
 
 /// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
-pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, ArchiveError> {
-    let texts = Texts::load(config.language).map_err(site_error)?;
+pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteError> {
+    let texts = Texts::load(config.language)?;
     let lang = match config.language {
         Language::Sv => "sv",
         Language::En => "en",
     };
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).map_err(site_error)?;
+        env.add_template(name, source)?;
     }
     let t: BTreeMap<String, String> = texts.all_plain();
     // Only entries whose files still match their manifest reach the public: a changed file is left out and named.
     let mut left_out = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
-        let problems = super::verify_entry(&entry)?;
+        let problems = crate::archive::verify_entry(&entry)?;
         if problems.is_empty() {
             entries.push(entry);
         } else {
@@ -193,16 +221,17 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, ArchiveE
         entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
 
     let site = &config.site_dir;
-    let site_io = |source| ArchiveError::Io { path: site.clone(), source };
+    let site_io = |source| SiteError::Io { path: site.clone(), source };
     swap::clean(site).map_err(site_io)?;
     let temp = swap::new_version(site).map_err(site_io)?;
-    let put = |rel: &str, bytes: &[u8]| -> Result<(), ArchiveError> {
+    let put = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
         let path = temp.join(rel);
-        let io = |source| ArchiveError::Io { path: path.clone(), source };
+        let io = |source| SiteError::Io { path: path.clone(), source };
         fs::create_dir_all(path.parent().unwrap_or(&temp)).map_err(io)?;
-        fs::write(&path, bytes).map_err(|source| ArchiveError::Io { path: path.clone(), source })
+        fs::write(&path, bytes).map_err(|source| SiteError::Io { path: path.clone(), source })
     };
-    let render = |name: &str, ctx: Value| env.get_template(name).and_then(|tpl| tpl.render(ctx)).map_err(site_error);
+    let render =
+        |name: &str, ctx: Value| env.get_template(name).and_then(|tpl| tpl.render(ctx)).map_err(SiteError::from);
 
     let mut documents: BTreeMap<String, DocumentView> = BTreeMap::new();
     for p in &published {
@@ -210,7 +239,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, ArchiveE
         let rel = format!("{}/{}", m.document, m.period);
         for file in [public_pdf(p.entry), "results.json".to_string()] {
             let bytes = fs::read(p.entry.dir.join(&file))
-                .map_err(|source| ArchiveError::Io { path: p.entry.dir.join(&file), source })?;
+                .map_err(|source| SiteError::Io { path: p.entry.dir.join(&file), source })?;
             put(&format!("{rel}/{file}"), &bytes)?;
         }
         let page = render(
@@ -273,12 +302,12 @@ pub struct SiteWritten {
 }
 
 fn feed(
-    render: &dyn Fn(&str, Value) -> Result<String, ArchiveError>,
+    render: &dyn Fn(&str, Value) -> Result<String, SiteError>,
     texts: &Texts,
     published: &[Published],
     lang: &str,
     t: &BTreeMap<String, String>,
-) -> Result<String, ArchiveError> {
+) -> Result<String, SiteError> {
     // Newest first, as feed readers expect.
     let mut newest: Vec<&Published> = published.iter().collect();
     newest.sort_by(|a, b| b.entry.manifest.generated_at.cmp(&a.entry.manifest.generated_at));

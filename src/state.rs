@@ -1,5 +1,8 @@
-//! Run state in the same `SQLite` file as the outbox: a run lock, so that two daemons (or a daemon and a manual
-//! `publish`) never publish the same period at once, and the run history that `lofte status` shows.
+//! Run state in `state/lofte.db` (the same `SQLite` file as the delivery outbox): a run lock, so that two daemons
+//! (or a daemon and a manual `publish`) never publish the same period at once, the run history that `lofte status`
+//! shows, and what both the lock and the outbox's claims need: who owns a claim, whether that process still runs,
+//! and a read-only way in for folders that cannot be written. The pipeline and the daemon both use it; it uses
+//! neither.
 
 use std::path::Path;
 
@@ -33,17 +36,61 @@ fn open(state_dir: &Path) -> Result<Connection, LockError> {
     db.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
     db.execute_batch(
         "PRAGMA journal_mode = WAL;
-         CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, since TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, pid INTEGER NOT NULL, since TEXT NOT NULL, owner TEXT);
          CREATE TABLE IF NOT EXISTS runs (
              id INTEGER PRIMARY KEY AUTOINCREMENT, period TEXT NOT NULL, started_at TEXT NOT NULL,
              finished_at TEXT, outcome TEXT NOT NULL, message TEXT);",
     )
     .map_err(err)?;
+    // Files from before the owner column: add it (NULL means "checked by pid alone").
+    let has_owner: bool = db
+        .query_row("SELECT count(*) > 0 FROM pragma_table_info('locks') WHERE name = 'owner'", [], |r| r.get(0))
+        .map_err(err)?;
+    if !has_owner {
+        db.execute_batch("ALTER TABLE locks ADD COLUMN owner TEXT").map_err(err)?;
+    }
     Ok(db)
 }
 
-fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+/// This process, as the owner of a lock or a claim: its pid and its start time, so that a process that later gets
+/// the same pid is not taken for it.
+#[must_use]
+pub fn owner() -> String {
+    let pid = std::process::id();
+    format!("{pid}:{}", start_time(pid).unwrap_or_default())
+}
+
+/// The process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19).map(str::to_string)
+}
+
+/// Whether the process that [`owner`] described still runs.
+#[must_use]
+pub fn owner_alive(owner: &str) -> bool {
+    let Some((pid, started)) = owner.split_once(':') else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    start_time(pid).is_some_and(|s| s == started)
+}
+
+/// A read-only connection to the state database. Where the folder cannot be written, `SQLite` cannot set up the
+/// shared memory of WAL mode, so the file is then read as immutable (a snapshot, which is what a listing needs).
+pub fn read_only_connection(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let probe = |db: Connection| -> rusqlite::Result<Connection> {
+        db.busy_timeout(std::time::Duration::from_secs(5))?;
+        db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+        Ok(db)
+    };
+    Connection::open_with_flags(path, flags).and_then(probe).or_else(|_| {
+        // Characters that mean something in a URI are escaped so the path stays one path.
+        let escaped = path.display().to_string().replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+        Connection::open_with_flags(format!("file:{escaped}?immutable=1"), flags).and_then(probe)
+    })
 }
 
 /// A held lock; released when dropped.
@@ -58,18 +105,25 @@ impl RunLock {
         let mut db = open(state_dir)?;
         let err = |e: rusqlite::Error| LockError::State(e.to_string());
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
-        let holder: Option<(u32, String)> = tx
-            .query_row("SELECT pid, since FROM locks WHERE key = ?1", params![key], |r| Ok((r.get(0)?, r.get(1)?)))
+        let holder: Option<(u32, String, Option<String>)> = tx
+            .query_row("SELECT pid, since, owner FROM locks WHERE key = ?1", params![key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()
             .map_err(err)?;
-        if let Some((pid, since)) = holder {
-            if pid != std::process::id() && alive(pid) {
+        if let Some((pid, since, holder_owner)) = holder {
+            // A lock written with its owner is checked by pid and start time; an older one by pid alone.
+            let alive = match &holder_owner {
+                Some(o) => owner_alive(o),
+                None => Path::new(&format!("/proc/{pid}")).exists(),
+            };
+            if pid != std::process::id() && alive {
                 return Err(LockError::Held { key: key.to_string(), pid, since });
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO locks (key, pid, since) VALUES (?1, ?2, ?3)",
-            params![key, std::process::id(), chrono::Utc::now().to_rfc3339()],
+            "INSERT OR REPLACE INTO locks (key, pid, since, owner) VALUES (?1, ?2, ?3, ?4)",
+            params![key, std::process::id(), chrono::Utc::now().to_rfc3339(), owner()],
         )
         .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -124,7 +178,7 @@ fn open_read_only(state_dir: &Path) -> Result<Option<Connection>, LockError> {
     let ready = |db: &Connection| -> rusqlite::Result<bool> {
         db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'runs'", [], |r| r.get(0))
     };
-    let db = crate::deliver::outbox::read_only_connection(&path).map_err(err)?;
+    let db = read_only_connection(&path).map_err(err)?;
     let has_runs = ready(&db).map_err(err)?;
     Ok(has_runs.then_some(db))
 }
