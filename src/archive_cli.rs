@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use clap::Subcommand;
 
-use crate::archive::{Archive, ArchiveError};
+use crate::archive::{Archive, ArchiveError, RESULTS_FILE};
+use crate::progress::json::{Results, ResultsError};
 use crate::config::Config;
 use crate::site;
 use crate::state::LockError;
@@ -40,6 +41,9 @@ pub enum ArchiveCommandError {
     /// Another process is publishing (the site is written under the same lock).
     #[error(transparent)]
     Busy(#[from] LockError),
+    /// An archived `results.json` cannot be read back.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
     /// The site could not be written.
     #[error(transparent)]
     Site(#[from] site::SiteError),
@@ -108,20 +112,10 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<String, ArchiveCom
                 for (who, status) in &m.deliveries {
                     let _ = writeln!(out, "    {who:<60} {status}");
                 }
-                if let Ok(bytes) = std::fs::read(e.dir.join("results.json")) {
-                    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                        let _ = writeln!(out, "  results:");
-                        for p in json["pledges"].as_array().into_iter().flatten() {
-                            let _ = writeln!(
-                                out,
-                                "    {:<22} {:>5} of {:<5} {}",
-                                p["id"].as_str().unwrap_or(""),
-                                p["achieved"],
-                                p["target"],
-                                p["status"].as_str().unwrap_or("")
-                            );
-                        }
-                    }
+                let results = Results::read(&e.dir.join(RESULTS_FILE))?;
+                let _ = writeln!(out, "  results:");
+                for p in &results.pledges {
+                    let _ = writeln!(out, "    {:<22} {:>5} of {:<5} {}", p.id, p.achieved, p.target, p.status.key());
                 }
             }
             Ok(out)

@@ -319,10 +319,10 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
     let follow_up = pipeline::follow_up(config, &args.period, args.as_of, records, &[]).await?;
     match args.format {
         Format::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&json::results(&follow_up.progress, args.edition)).unwrap_or_default();
-            text.push('\n');
-            write_output(args.out.as_deref(), text.as_bytes())
+            let mut bytes = serde_json::to_vec_pretty(&json::results(&follow_up.progress, args.edition))
+                .map_err(|source| CliError::Output { path: "results.json".into(), source: source.into() })?;
+            bytes.push(b'\n');
+            write_output(args.out.as_deref(), &bytes)
         }
         Format::Pdf => {
             let texts = Texts::load(config.language).map_err(crate::report::ReportError::from)?;
@@ -339,7 +339,7 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
             };
             let bytes = crate::report::pdf::render(&input, &texts)?;
             let default =
-                PathBuf::from(format!("{}-{}-{}.pdf", follow_up.pledge.id, follow_up.period.name, args.edition.key()));
+                PathBuf::from(crate::report::pdf_name(&follow_up.pledge.id, &follow_up.period.name, args.edition));
             let out = args.out.as_deref().unwrap_or(&default);
             write_output(Some(out), &bytes)?;
             if out != Path::new("-") {

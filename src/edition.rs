@@ -1,9 +1,9 @@
 //! The two editions of a report: public (citizens, the public list) and internal (police chief, board chair).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which edition of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Edition {
     /// No notes, no record ids, no names of private persons.

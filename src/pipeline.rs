@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
-use crate::archive::{Archive, ArchiveError, Body, Entry, Manifest};
+use crate::archive::{Archive, ArchiveError, Body, Entry, Manifest, RESULTS_FILE};
 use crate::config::{Config, SourceConfig};
 use crate::deliver::outbox::Outbox;
 use crate::deliver::transport::Transport;
@@ -402,7 +402,7 @@ fn dry_run_messages(config: &Config, entry: &Entry, pledge: &Pledge) -> Result<S
             created_at: 0,
             last_error: None,
         };
-        let built = crate::deliver::message::build(config, &texts, &row, entry, pledge)?;
+        let built = crate::deliver::message::build(config, &texts, &row, entry, pledge).map_err(DeliverError::from)?;
         let path = dir.join(crate::deliver::transport::eml_name(&built.message_id));
         std::fs::create_dir_all(&dir)
             .and_then(|()| std::fs::write(&path, &built.bytes))
@@ -432,10 +432,10 @@ fn entry_files<'a>(
             provisional: f.provisional,
             max_rejected_rows: config.max_rejected_rows,
         };
-        let name = format!("{}-{}-{}.pdf", f.pledge.id, f.period.name, edition.key());
+        let name = crate::report::pdf_name(&f.pledge.id, &f.period.name, edition);
         files.push((name, Body::Bytes(crate::report::pdf::render(&input, &texts)?)));
     }
-    for (name, edition) in [("results.json", Edition::Public), ("results-internal.json", Edition::Internal)] {
+    for (name, edition) in [(RESULTS_FILE, Edition::Public), ("results-internal.json", Edition::Internal)] {
         let results = crate::progress::json::results(&f.progress, edition);
         files.push((
             name.into(),

@@ -19,6 +19,8 @@ use serde::{Deserialize, Serialize};
 pub const SUPERSEDED: &str = "superseded";
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
+/// The public `results.json` of an entry (the internal one is `results-internal.json`).
+pub const RESULTS_FILE: &str = "results.json";
 /// Prefix of temporary folders; a crash may leave one behind, and nothing reads them.
 const TEMP_PREFIX: &str = ".tmp-";
 /// The file whose exclusive lock serialises manifest updates (in the archive's root, beside the document folders).

@@ -12,13 +12,13 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment};
 
 use super::outbox::Row;
-use super::DeliverError;
 use crate::archive::Entry;
 use crate::config::{Config, Language};
 use crate::edition::Edition;
 use crate::hash::sha256;
 use crate::pledge::Pledge;
-use crate::progress::CommitmentProgress;
+use crate::archive::RESULTS_FILE;
+use crate::progress::json::{Results, ResultsError};
 use crate::report::format;
 use crate::report::templates::Texts;
 use crate::report::words::summary_rows;
@@ -43,32 +43,63 @@ pub fn edition_for(role: &str) -> Edition {
     }
 }
 
-fn bad(what: impl std::fmt::Display) -> DeliverError {
-    DeliverError::Message(what.to_string())
+/// Why a message could not be built. Each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// The archived PDF to attach could not be read.
+    #[error("{}: {source}", path.display())]
+    Attachment {
+        /// The PDF.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The archived `results.json` could not be read back.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    /// An address from the configuration or the outbox is not usable.
+    #[error("{what} {value:?} is not a usable e-mail address: {source}")]
+    Address {
+        /// Which setting.
+        what: &'static str,
+        /// As written.
+        value: String,
+        /// The parser's reason.
+        source: lettre::address::AddressError,
+    },
+    /// A value that goes into a header holds a line break.
+    #[error("{what} contains a line break, which would let it inject mail headers: {value:?}")]
+    LineBreak {
+        /// Which setting.
+        what: &'static str,
+        /// As written.
+        value: String,
+    },
+    /// A mail template is broken (a bug in lofte's templates).
+    #[error("mail template: {0}")]
+    Template(#[from] minijinja::Error),
+    /// The message could not be assembled.
+    #[error("the message cannot be assembled: {0}")]
+    Assemble(#[from] lettre::error::Error),
 }
 
 /// Refuses CR or LF in a value that goes into a header, where it could start a header of its own.
-fn one_line<'a>(what: &str, value: &'a str) -> Result<&'a str, DeliverError> {
+fn one_line<'a>(what: &'static str, value: &'a str) -> Result<&'a str, MessageError> {
     if value.contains(['\r', '\n']) {
-        Err(bad(format!("{what} contains a line break, which would let it inject mail headers: {value:?}")))
+        Err(MessageError::LineBreak { what, value: value.to_string() })
     } else {
         Ok(value)
     }
 }
 
 /// Builds the message of `row` from the archive entry `entry` of `pledge`.
-pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &Pledge) -> Result<Built, DeliverError> {
+pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &Pledge) -> Result<Built, MessageError> {
     let lang = texts.language();
     let m = &entry.manifest;
     let edition = edition_for(&row.role);
-    let pdf_name = format!("{}-{}-{}.pdf", m.document, m.period, edition.key());
-    let pdf = std::fs::read(entry.dir.join(&pdf_name))
-        .map_err(|e| bad(format!("{}: {e}", entry.dir.join(&pdf_name).display())))?;
-    let results: serde_json::Value = std::fs::read(entry.dir.join("results.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| bad(format!("{}: results.json is missing or unreadable", entry.dir.display())))?;
-    let progress: Vec<CommitmentProgress> = serde_json::from_value(results["pledges"].clone()).map_err(bad)?;
+    let pdf_path = entry.dir.join(crate::report::pdf_name(&m.document, &m.period, edition));
+    let pdf = std::fs::read(&pdf_path).map_err(|source| MessageError::Attachment { path: pdf_path.clone(), source })?;
+    let progress = Results::read(&entry.dir.join(RESULTS_FILE))?.commitments();
     let rows = summary_rows(texts, pledge, &progress);
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
@@ -94,9 +125,10 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
 
     let from: Mailbox = one_line("mail.from", &config.mail.from)?
         .parse()
-        .map_err(|e| bad(format!("mail.from {:?}: {e}", config.mail.from)))?;
-    let to: Address =
-        one_line("recipient", &row.address)?.parse().map_err(|e| bad(format!("recipient {:?}: {e}", row.address)))?;
+        .map_err(|source| MessageError::Address { what: "mail.from", value: config.mail.from.clone(), source })?;
+    let to: Address = one_line("recipient", &row.address)?
+        .parse()
+        .map_err(|source| MessageError::Address { what: "recipient", value: row.address.clone(), source })?;
     // The first version keeps the Message-ID it always had; each correction is a message of its own.
     let key = if row.version > 1 {
         sha256(format!("{}|{}|v{}|{}|{}", m.document, m.period, row.version, row.role, row.address).as_bytes())
@@ -116,7 +148,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         builder = builder.reply_to(
             one_line("mail.reply_to", reply_to)?
                 .parse()
-                .map_err(|e| bad(format!("mail.reply_to {reply_to:?}: {e}")))?,
+                .map_err(|source| MessageError::Address { what: "mail.reply_to", value: reply_to.clone(), source })?,
         );
     }
     if let Some(unsubscribe) = &unsubscribe {
@@ -128,7 +160,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
             builder = builder.raw_header(header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
         }
     }
-    let pdf_type = ContentType::parse("application/pdf").map_err(bad)?;
+    let pdf_type = ContentType::parse("application/pdf").expect("application/pdf is a valid content type");
     let message = builder
         .multipart(
             MultiPart::mixed()
@@ -141,20 +173,20 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
                 )
                 .singlepart(Attachment::new(attachment).body(pdf, pdf_type)),
         )
-        .map_err(bad)?;
-    let envelope = Envelope::new(Some(from.email), vec![to]).map_err(bad)?;
+?;
+    let envelope = Envelope::new(Some(from.email), vec![to])?;
     Ok(Built { message_id, envelope, bytes: message.formatted() })
 }
 
-fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), DeliverError> {
+fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), MessageError> {
     let (txt, html) = match lang {
         Language::Sv => (include_str!("../../templates/mail.sv.txt"), include_str!("../../templates/mail.sv.html")),
         Language::En => (include_str!("../../templates/mail.en.txt"), include_str!("../../templates/mail.en.html")),
     };
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("mail.txt", txt).map_err(bad)?;
-    env.add_template("mail.html", html).map_err(bad)?;
-    let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(bad);
+    env.add_template("mail.txt", txt)?;
+    env.add_template("mail.html", html)?;
+    let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(MessageError::from);
     Ok((render("mail.txt")?, render("mail.html")?))
 }

@@ -54,7 +54,10 @@ pub enum DeliverError {
     },
     /// A message could not be built.
     #[error("cannot build the message: {0}")]
-    Message(String),
+    Message(#[from] message::MessageError),
+    /// The mail texts could not be loaded.
+    #[error(transparent)]
+    Texts(#[from] crate::report::templates::TemplateError),
     /// The transport could not be set up.
     #[error("mail transport {server}: {source}")]
     Transport {
@@ -141,7 +144,7 @@ pub async fn send_due(
     ignore_backoff: bool,
 ) -> Result<Summary, DeliverError> {
     let archive = Archive::new(&config.archive_dir);
-    let texts = Texts::load(config.language).map_err(|e| DeliverError::Message(e.to_string()))?;
+    let texts = Texts::load(config.language)?;
     let lease = i64::try_from(config.smtp.timeout_secs).unwrap_or(i64::MAX / 4) + CLAIM_MARGIN_SECS;
     let mut summary = Summary::default();
     for row in outbox.due(now, ignore_backoff)? {

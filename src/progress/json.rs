@@ -1,10 +1,15 @@
-//! `results.json` (docs/progress.md): the machine-readable follow-up. Its field names are fixed; record ids appear
-//! only in the internal edition, under `provenance`.
+//! `results.json` (docs/progress.md): the machine-readable follow-up, written and read through one type,
+//! [`Results`]. Its field names are fixed; record ids appear only in the internal edition, under `provenance`.
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use super::Progress;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{CommitmentProgress, Progress, Provenance, RecordCounts, Status};
 use crate::edition::Edition;
+use crate::pledge::Party;
 
 /// Rounds to two decimals for publication (`25.79`, docs/progress.md); full precision stays in [`Progress`].
 #[must_use]
@@ -12,47 +17,158 @@ pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// The whole `results.json` of one edition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// Pledge document id.
+    pub document: String,
+    /// Period name.
+    pub period: String,
+    /// The figures' as-of date.
+    pub as_of: NaiveDate,
+    /// Which edition this is.
+    pub edition: Edition,
+    /// Days from the pledge start to as-of, inclusive.
+    pub days_elapsed: u32,
+    /// Days in the pledge period, inclusive.
+    pub days_total: u32,
+    /// One entry per commitment, in document order.
+    pub pledges: Vec<PublishedCommitment>,
+    /// Sum of counted activities per party.
+    pub by_party: BTreeMap<Party, u64>,
+    /// What happened to the input rows.
+    pub records: RecordCounts,
+}
+
+/// One commitment as `results.json` has it: the figures rounded for publication, the record ids only in the
+/// internal edition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedCommitment {
+    /// Commitment id.
+    pub id: String,
+    /// Who promised.
+    pub party: Party,
+    /// At-least target (baseline + 1 for increases; the number of milestones for milestone targets).
+    pub target: u32,
+    /// Sum of counts up to as-of (done milestones for milestone targets).
+    pub achieved: u64,
+    /// Expected by now, two decimals.
+    pub expected_by_now: Option<f64>,
+    /// Forecast at today's pace, two decimals.
+    pub forecast: Option<f64>,
+    /// The status.
+    pub status: Status,
+    /// Month (`YYYY-MM`) → sum.
+    #[serde(default)]
+    pub by_month: BTreeMap<String, u64>,
+    /// Place → sum.
+    #[serde(default)]
+    pub by_location: BTreeMap<String, u64>,
+    /// The baseline of an increase target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<u32>,
+    /// Milestone key → done.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub milestones: BTreeMap<String, bool>,
+    /// Follow-ups published to the public list that count.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub publications: u64,
+    /// Record ids behind each figure (internal edition only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<PublishedCommitment> for CommitmentProgress {
+    fn from(p: PublishedCommitment) -> Self {
+        CommitmentProgress {
+            id: p.id,
+            party: p.party,
+            target: p.target,
+            baseline: p.baseline,
+            achieved: p.achieved,
+            expected_by_now: p.expected_by_now,
+            forecast: p.forecast,
+            status: p.status,
+            by_month: p.by_month,
+            by_location: p.by_location,
+            milestones: p.milestones,
+            publications: p.publications,
+            provenance: p.provenance.unwrap_or_default(),
+        }
+    }
+}
+
+/// A `results.json` that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not a lofte `results.json`.
+    #[error("{}: not a lofte results.json ({source})", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+}
+
+impl Results {
+    /// Reads an archived `results.json`.
+    pub fn read(path: &Path) -> Result<Results, ResultsError> {
+        let bytes = std::fs::read(path).map_err(|source| ResultsError::Io { path: path.to_path_buf(), source })?;
+        serde_json::from_slice(&bytes).map_err(|source| ResultsError::Format { path: path.to_path_buf(), source })
+    }
+
+    /// The commitments as [`CommitmentProgress`], for the wording shared with the report.
+    #[must_use]
+    pub fn commitments(&self) -> Vec<CommitmentProgress> {
+        self.pledges.iter().cloned().map(CommitmentProgress::from).collect()
+    }
+}
+
 /// The results document for `edition`.
 #[must_use]
-pub fn results(progress: &Progress, edition: Edition) -> Value {
-    let pledges: Vec<Value> = progress
+pub fn results(progress: &Progress, edition: Edition) -> Results {
+    let pledges = progress
         .pledges
         .iter()
-        .map(|p| {
-            let mut o = Map::new();
-            o.insert("id".into(), json!(p.id));
-            o.insert("party".into(), json!(p.party));
-            o.insert("target".into(), json!(p.target));
-            o.insert("achieved".into(), json!(p.achieved));
-            o.insert("expected_by_now".into(), json!(p.expected_by_now.map(round2)));
-            o.insert("forecast".into(), json!(p.forecast.map(round2)));
-            o.insert("status".into(), json!(p.status));
-            o.insert("by_month".into(), json!(p.by_month));
-            o.insert("by_location".into(), json!(p.by_location));
-            if let Some(b) = p.baseline {
-                o.insert("baseline".into(), json!(b));
-            }
-            if !p.milestones.is_empty() {
-                o.insert("milestones".into(), json!(p.milestones));
-            }
-            if p.publications > 0 {
-                o.insert("publications".into(), json!(p.publications));
-            }
-            if edition == Edition::Internal {
-                o.insert("provenance".into(), json!(p.provenance));
-            }
-            Value::Object(o)
+        .map(|p| PublishedCommitment {
+            id: p.id.clone(),
+            party: p.party,
+            target: p.target,
+            achieved: p.achieved,
+            expected_by_now: p.expected_by_now.map(round2),
+            forecast: p.forecast.map(round2),
+            status: p.status,
+            by_month: p.by_month.clone(),
+            by_location: p.by_location.clone(),
+            baseline: p.baseline,
+            milestones: p.milestones.clone(),
+            publications: p.publications,
+            provenance: (edition == Edition::Internal).then(|| p.provenance.clone()),
         })
         .collect();
-    json!({
-        "document": progress.document,
-        "period": progress.period,
-        "as_of": progress.as_of.to_string(),
-        "edition": edition,
-        "days_elapsed": progress.days_elapsed,
-        "days_total": progress.days_total,
-        "pledges": pledges,
-        "by_party": progress.by_party,
-        "records": &progress.records,
-    })
+    Results {
+        document: progress.document.clone(),
+        period: progress.period.clone(),
+        as_of: progress.as_of,
+        edition,
+        days_elapsed: progress.days_elapsed,
+        days_total: progress.days_total,
+        pledges,
+        by_party: progress.by_party.clone(),
+        records: progress.records.clone(),
+    }
 }

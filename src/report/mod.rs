@@ -73,6 +73,12 @@ pub fn input_hash(validated: &Validated) -> String {
     crate::hash::hex(&hasher.finalize())
 }
 
+/// The file name of a report: `<document>-<period>-<edition>.pdf`, the same in the archive, the mail and the site.
+#[must_use]
+pub fn pdf_name(document: &str, period: &str, edition: Edition) -> String {
+    format!("{document}-{period}-{}.pdf", edition.key())
+}
+
 /// The generation time: `--generated-at`, else `SOURCE_DATE_EPOCH`, else now.
 pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
     if let Some(t) = given {

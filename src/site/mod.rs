@@ -14,7 +14,8 @@ use serde::Serialize;
 pub mod swap;
 
 use crate::archive::snapshot::inert;
-use crate::archive::{Archive, ArchiveError, Entry};
+use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
+use crate::progress::json::{Results, ResultsError};
 use crate::config::{Config, Language};
 use crate::pledge::{Party, Pledge, Target};
 use crate::progress::{CommitmentProgress, RecordCounts};
@@ -46,14 +47,9 @@ pub enum SiteError {
     /// The report texts could not be loaded.
     #[error(transparent)]
     Texts(#[from] crate::report::templates::TemplateError),
-    /// An archived `results.json` is not what lofte writes.
-    #[error("{}: not a lofte results.json ({source})", path.display())]
-    Results {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: serde_json::Error,
-    },
+    /// An archived `results.json` cannot be read back.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
     /// A file or folder of the site could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -91,7 +87,7 @@ struct DocumentView {
 }
 
 fn public_pdf(entry: &Entry) -> String {
-    format!("{}-{}-public.pdf", entry.manifest.document, entry.manifest.period)
+    crate::report::pdf_name(&entry.manifest.document, &entry.manifest.period, crate::edition::Edition::Public)
 }
 
 fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>>, SiteError> {
@@ -99,13 +95,8 @@ fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>
         tracing::warn!(document = %entry.manifest.document, "no pledge document in the config; left off the site");
         return Ok(None);
     };
-    let path = entry.dir.join("results.json");
-    let bytes = fs::read(&path).map_err(|source| SiteError::Io { path: path.clone(), source })?;
-    let bad = |source: serde_json::Error| SiteError::Results { path: path.clone(), source };
-    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
-    let pledges: Vec<CommitmentProgress> = serde_json::from_value(json["pledges"].clone()).map_err(bad)?;
-    let records: RecordCounts = serde_json::from_value(json["records"].clone()).map_err(bad)?;
-    Ok(Some(Published { entry, pledge, pledges, records }))
+    let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
+    Ok(Some(Published { entry, pledge, pledges: results.commitments(), records: results.records }))
 }
 
 fn rows(texts: &Texts, p: &Published) -> Vec<SummaryRow> {
@@ -237,7 +228,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
     for p in &published {
         let m = &p.entry.manifest;
         let rel = format!("{}/{}", m.document, m.period);
-        for file in [public_pdf(p.entry), "results.json".to_string()] {
+        for file in [public_pdf(p.entry), RESULTS_FILE.to_string()] {
             let bytes = fs::read(p.entry.dir.join(&file))
                 .map_err(|source| SiteError::Io { path: p.entry.dir.join(&file), source })?;
             put(&format!("{rel}/{file}"), &bytes)?;
