@@ -9,7 +9,7 @@ use lofte::source::{Position, RawRecord, SourceError};
 
 fn read(bytes: &[u8]) -> Result<Vec<RawRecord>, String> {
     let mut rows = Vec::new();
-    read_bytes(&Arc::from("test"), &Arc::from("test.csv"), bytes, &mut |r| rows.push(r))?;
+    read_bytes(&Arc::from("test"), &Arc::from("test.csv"), bytes, &mut |r| rows.push(r)).map_err(|e| e.to_string())?;
     Ok(rows)
 }
 

@@ -25,10 +25,84 @@ pub fn read_glob(source: &str, pattern: &str, sink: &mut dyn FnMut(RawRecord)) -
     Ok(paths)
 }
 
+/// Why a whole CSV file is unusable. Each says where and what to do; nothing of such a file is used.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// The file could not be read.
+    #[error("cannot read the file: {0}")]
+    Read(#[from] std::io::Error),
+    /// Nothing but whitespace.
+    #[error("the file is empty: expected a header line such as id;date;party;activity;location;count")]
+    Empty,
+    /// UTF-16, which Excel writes as "Unicode text".
+    #[error("the file is UTF-16 ({0}), which lofte does not read; save it from Excel as \"CSV UTF-8\" (or \"CSV (semikolonavgränsad)\")")]
+    Utf16(&'static str),
+    /// A byte that neither UTF-8 nor Windows-1252 has.
+    #[error("the file is neither UTF-8 nor Windows-1252 (byte 0x{byte:02X} at offset {offset}); save it from Excel as \"CSV UTF-8\"")]
+    Encoding {
+        /// The byte.
+        byte: u8,
+        /// Its offset.
+        offset: usize,
+    },
+    /// Control characters: not a text export.
+    #[error("line {line}: the file holds control characters, so it is not a text CSV export; check that the right file was given")]
+    Binary {
+        /// 1-based line.
+        line: usize,
+    },
+    /// An odd number of quotes.
+    #[error("line {line}: a quote opens a field that is never closed, which would swallow the rows after it; fix the quotes")]
+    UnclosedQuote {
+        /// 1-based line of the last quote.
+        line: usize,
+    },
+    /// The header line could not be read.
+    #[error("cannot read the header line: {0}")]
+    Header(::csv::Error),
+    /// A field named by more than one column.
+    #[error("the header line names a field more than once ({0}): lofte cannot tell which column to use; remove or rename the extra column")]
+    DuplicateColumns(String),
+    /// A required column is missing.
+    #[error("the header line lacks the column(s) {missing}; found: {found}. The header needs id, date, party and activity (any case, any order)")]
+    MissingColumns {
+        /// The missing fields.
+        missing: String,
+        /// The header as found.
+        found: String,
+    },
+    /// The CSV reader stopped.
+    #[error("line {line}: the CSV cannot be parsed ({source}); fix the file and run again")]
+    Parse {
+        /// 1-based line.
+        line: u64,
+        /// The reader's error.
+        source: ::csv::Error,
+    },
+    /// Text between records that is not blank.
+    #[error("line {line}: text that is neither a record nor a blank line ({text:?}); the file's structure is broken, fix it and run again")]
+    Unaccounted {
+        /// 1-based line.
+        line: usize,
+        /// The start of the text.
+        text: String,
+    },
+    /// A quoted field holding lines that look like records: a stray quote.
+    #[error("lines {first}–{last}: a quoted field opens on line {first} and closes on line {last}, and {record_like} line(s) inside it look like records of their own; a stray quote character probably opened it. Nothing from this file was used: fix the quotes (a quote inside a field is written twice, \"\") and run again")]
+    SwallowedRecords {
+        /// Where the field opens.
+        first: u64,
+        /// Where it closes.
+        last: u64,
+        /// How many lines inside look like records.
+        record_like: usize,
+    },
+}
+
 /// Reads one CSV file into `sink`.
 pub fn read_file(source: &Arc<str>, path: &Path, sink: &mut dyn FnMut(RawRecord)) -> Result<(), SourceError> {
-    let file_error = |reason: String| SourceError::File { path: path.to_path_buf(), reason };
-    let bytes = std::fs::read(path).map_err(|e| file_error(format!("cannot read the file: {e}")))?;
+    let file_error = |cause: CsvError| SourceError::File { path: path.to_path_buf(), cause };
+    let bytes = std::fs::read(path).map_err(|e| file_error(CsvError::Read(e)))?;
     let origin: Arc<str> = Arc::from(path.display().to_string());
     read_bytes(source, &origin, &bytes, sink).map_err(file_error)
 }
@@ -39,24 +113,22 @@ pub fn read_bytes(
     origin: &Arc<str>,
     bytes: &[u8],
     sink: &mut dyn FnMut(RawRecord),
-) -> Result<(), String> {
+) -> Result<(), CsvError> {
     let text = decode(bytes)?;
     if text.trim().is_empty() {
-        return Err("the file is empty: expected a header line such as id;date;party;activity;location;count".into());
+        return Err(CsvError::Empty);
     }
     // An odd number of quote characters means a quoted field is never closed: the rows after it would be read as
     // part of that field, so they would vanish. Refuse the file instead.
     if text.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
         let last = text.rfind('"').unwrap_or(0);
         let line = text[..last].matches('\n').count() + 1;
-        return Err(format!(
-            "line {line}: a quote opens a field that is never closed, which would swallow the rows after it; fix the quotes"
-        ));
+        return Err(CsvError::UnclosedQuote { line });
     }
     let delimiter = detect_delimiter(&text);
     let mut reader =
         ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("cannot read the header line: {e}"))?.clone();
+    let headers = reader.headers().map_err(CsvError::Header)?.clone();
     let columns = Columns::from_headers(&headers)?;
     let separator = char::from(delimiter).to_string();
     let mut record = ::csv::StringRecord::new();
@@ -80,7 +152,7 @@ pub fn read_bytes(
             }
             Err(e) => {
                 let line = e.position().map_or(0, ::csv::Position::line);
-                return Err(format!("line {line}: the CSV cannot be parsed ({e}); fix the file and run again"));
+                return Err(CsvError::Parse { line, source: e });
             }
         }
     }
@@ -88,16 +160,13 @@ pub fn read_bytes(
 }
 
 /// Text between two records that is not blank was skipped by the reader: refuse rather than lose it.
-fn unaccounted(text: &str, from: u64, to: u64) -> Result<(), String> {
+fn unaccounted(text: &str, from: u64, to: u64) -> Result<(), CsvError> {
     let gap = text.get(from as usize..to as usize).unwrap_or_default();
     if gap.trim().is_empty() {
         return Ok(());
     }
     let line = text[..from as usize].matches('\n').count() + 1;
-    Err(format!(
-        "line {line}: text that is neither a record nor a blank line ({:?}); the file's structure is broken, fix it and run again",
-        gap.chars().take(60).collect::<String>()
-    ))
+    Err(CsvError::Unaccounted { line, text: gap.chars().take(60).collect() })
 }
 
 /// At least this many delimiters on one line inside a quoted field make that line look like a record of its own.
@@ -106,16 +175,14 @@ const RECORD_LIKE_DELIMITERS: usize = 3;
 /// A quoted field may hold line breaks (a note over several lines), but when the lines it holds look like records
 /// themselves, a stray quote has opened a field that a later stray quote closed: the records in between would be
 /// merged into one field and vanish. Refuse the file naming the lines.
-fn swallowed_records(record: &::csv::StringRecord, line: u64, delimiter: u8) -> Result<(), String> {
+fn swallowed_records(record: &::csv::StringRecord, line: u64, delimiter: u8) -> Result<(), CsvError> {
     let delimiter = char::from(delimiter);
     for field in record.iter().filter(|f| f.contains('\n')) {
         let inner: Vec<&str> = field.split('\n').skip(1).collect();
         let record_like = inner.iter().filter(|l| l.matches(delimiter).count() >= RECORD_LIKE_DELIMITERS).count();
         if record_like > 0 {
             let last = line + record.as_slice().matches('\n').count() as u64;
-            return Err(format!(
-                "lines {line}–{last}: a quoted field opens on line {line} and closes on line {last}, and {record_like} line(s) inside it look like records of their own; a stray quote character probably opened it. Nothing from this file was used: fix the quotes (a quote inside a field is written twice, \"\") and run again"
-            ));
+            return Err(CsvError::SwallowedRecords { first: line, last, record_like });
         }
     }
     Ok(())
@@ -135,11 +202,9 @@ fn join(record: &::csv::StringRecord, separator: &str) -> String {
 
 /// UTF-8 (BOM stripped) when the bytes are valid UTF-8, else Windows-1252. Bytes that are neither (control
 /// characters, the five bytes Windows-1252 leaves undefined) make the file unreadable rather than garbled.
-pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, CsvError> {
     if let Some(order) = utf16(bytes) {
-        return Err(format!(
-            "the file is UTF-16 ({order}), which lofte does not read; save it from Excel as \"CSV UTF-8\" (or \"CSV (semikolonavgränsad)\")"
-        ));
+        return Err(CsvError::Utf16(order));
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -149,10 +214,7 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
         return Ok(Cow::Borrowed(text));
     }
     if let Some(offset) = bytes.iter().position(|b| matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D)) {
-        return Err(format!(
-            "the file is neither UTF-8 nor Windows-1252 (byte 0x{:02X} at offset {offset}); save it from Excel as \"CSV UTF-8\"",
-            bytes[offset]
-        ));
+        return Err(CsvError::Encoding { byte: bytes[offset], offset });
     }
     let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
     if let Some(offset) = text.find(is_binary) {
@@ -190,9 +252,8 @@ fn is_binary(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\r' | '\n')
 }
 
-fn binary_error(text: &str, offset: usize) -> String {
-    let line = text[..offset].matches('\n').count() + 1;
-    format!("line {line}: the file holds control characters, so it is not a text CSV export; check that the right file was given")
+fn binary_error(text: &str, offset: usize) -> CsvError {
+    CsvError::Binary { line: text[..offset].matches('\n').count() + 1 }
 }
 
 /// Semicolon when the header line has more semicolons than commas (Excel with a Swedish locale), else comma.
@@ -229,7 +290,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_headers(headers: &::csv::StringRecord) -> Result<Columns, String> {
+    fn from_headers(headers: &::csv::StringRecord) -> Result<Columns, CsvError> {
         let matches = |names: &[&str]| -> Vec<usize> {
             headers
                 .iter()
@@ -261,10 +322,7 @@ impl Columns {
             note: find(&["note", "anteckning"]),
         };
         if !twice.is_empty() {
-            return Err(format!(
-                "the header line names a field more than once ({}): lofte cannot tell which column to use; remove or rename the extra column",
-                twice.join("; ")
-            ));
+            return Err(CsvError::DuplicateColumns(twice.join("; ")));
         }
         let missing: Vec<&str> =
             [("id", columns.id), ("date", columns.date), ("party", columns.party), ("activity", columns.activity)]
@@ -275,11 +333,10 @@ impl Columns {
         if missing.is_empty() {
             Ok(columns)
         } else {
-            Err(format!(
-                "the header line lacks the column(s) {}; found: {}. The header needs id, date, party and activity (any case, any order)",
-                missing.join(", "),
-                headers.iter().collect::<Vec<_>>().join(", ")
-            ))
+            Err(CsvError::MissingColumns {
+                missing: missing.join(", "),
+                found: headers.iter().collect::<Vec<_>>().join(", "),
+            })
         }
     }
 

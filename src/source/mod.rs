@@ -84,12 +84,13 @@ pub enum SourceError {
         pattern: String,
     },
     /// A file could not be read or parsed at all.
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {cause}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// What went wrong and what to do.
-        reason: String,
+        #[source]
+        cause: csv::CsvError,
     },
     /// An API could not be read.
     #[error("source {source_name:?} ({url}): {reason}")]
