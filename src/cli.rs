@@ -184,8 +184,8 @@ pub enum CliError {
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     /// `SOURCE_DATE_EPOCH` is not a number.
-    #[error("{0}")]
-    GeneratedAt(String),
+    #[error(transparent)]
+    GeneratedAt(#[from] crate::report::SourceDateEpochError),
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Output {
@@ -207,8 +207,19 @@ pub enum CliError {
     #[error(transparent)]
     State(crate::state::LockError),
     /// Some deliveries failed or are still pending.
-    #[error("{0}")]
-    Delivery(String),
+    #[error(transparent)]
+    Delivery(#[from] DeliveryLeft),
+}
+
+/// Deliveries that a command could not complete (each is a row `lofte deliver` lists with its reason).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryLeft {
+    /// `deliver --retry` left rows pending or failed.
+    #[error("{0} delivery(ies) not sent: see the list above")]
+    NotSent(usize),
+    /// `publish` had permanent refusals.
+    #[error("{0} delivery(ies) failed for good; see `lofte deliver`")]
+    Failed(usize),
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -314,7 +325,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -> Result<(), CliError> {
-    let generated_at = crate::report::generation_time(args.generated_at).map_err(CliError::GeneratedAt)?;
+    let generated_at = crate::report::generation_time(args.generated_at)?;
     // An on-demand report publishes nothing, so no publication of its own counts.
     let follow_up = pipeline::follow_up(config, &args.period, args.as_of, records, &[]).await?;
     match args.format {
@@ -441,7 +452,7 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
         }
     }
     if retry && open > 0 {
-        return Err(CliError::Delivery(format!("{open} delivery(ies) not sent: see the list above")));
+        return Err(DeliveryLeft::NotSent(open).into());
     }
     Ok(())
 }
@@ -449,7 +460,7 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
 async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride) -> Result<(), CliError> {
     let options = pipeline::PublishOptions {
         period: args.period.clone(),
-        generated_at: crate::report::generation_time(args.generated_at).map_err(CliError::GeneratedAt)?,
+        generated_at: crate::report::generation_time(args.generated_at)?,
         force: args.force,
         dry_run: args.dry_run,
         reason: args.reason.clone(),
@@ -486,7 +497,7 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
         }
     }
     if !done.dry_run && d.failed > 0 {
-        return Err(CliError::Delivery(format!("{} delivery(ies) failed for good; see `lofte deliver`", d.failed)));
+        return Err(DeliveryLeft::Failed(d.failed).into());
     }
     Ok(())
 }

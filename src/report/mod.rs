@@ -79,8 +79,16 @@ pub fn pdf_name(document: &str, period: &str, edition: Edition) -> String {
     format!("{document}-{period}-{}.pdf", edition.key())
 }
 
+/// `SOURCE_DATE_EPOCH` is set but not a number of seconds.
+#[derive(Debug, thiserror::Error)]
+#[error("SOURCE_DATE_EPOCH={value:?} is not a number of seconds since 1970")]
+pub struct SourceDateEpochError {
+    /// As set.
+    pub value: String,
+}
+
 /// The generation time: `--generated-at`, else `SOURCE_DATE_EPOCH`, else now.
-pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
+pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, SourceDateEpochError> {
     if let Some(t) = given {
         return Ok(t);
     }
@@ -90,7 +98,7 @@ pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, St
             .parse::<i64>()
             .ok()
             .and_then(|s| DateTime::from_timestamp(s, 0))
-            .ok_or_else(|| format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")),
+            .ok_or(SourceDateEpochError { value: v }),
         Err(_) => Ok(Utc::now()),
     }
 }
