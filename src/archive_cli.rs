@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use clap::Subcommand;
 
 use crate::archive::{Archive, ArchiveError, RESULTS_FILE};
-use crate::progress::json::{Results, ResultsError};
 use crate::config::Config;
+use crate::progress::json::{Results, ResultsError};
 use crate::site;
 use crate::state::LockError;
 

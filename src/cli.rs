@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::archive_cli::ArchiveAction;
 use crate::config::{Config, Env};
+use crate::deliver::outbox::DeliveryStatus;
 use crate::edition::Edition;
 use crate::logging::LogFormat;
 use crate::pipeline::{self, PipelineError, RecordsOverride};
@@ -305,8 +306,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Daemon => {
             let config = cli.load_config()?;
-            let reload = || cli.load_config().map_err(|e| e.to_string());
-            Ok(crate::daemon::run(&config, &records, &reload).await?)
+            let load = || cli.load_config().map_err(|e| e.to_string());
+            // The signals are the program's edge: the daemon gets a shutdown future and a reload request.
+            let signals = crate::signals::listen().map_err(crate::daemon::DaemonError::Signals)?;
+            let reload = crate::daemon::Reload { requested: &signals.reload, load: &load };
+            let clock = crate::clock::SystemClock;
+            Ok(crate::daemon::run(&config, &records, &clock, reload, signals.shutdown).await?)
         }
         Command::Archive { action } => {
             let config = cli.load_config()?;
@@ -377,7 +382,7 @@ fn status(config: &Config) -> Result<(), CliError> {
         Some(outbox) => outbox.all().map_err(deliver_error)?,
         None => Vec::new(),
     };
-    let pending: Vec<_> = rows.into_iter().filter(|r| r.status == "pending").collect();
+    let pending: Vec<_> = rows.into_iter().filter(|r| r.status == DeliveryStatus::Pending).collect();
     outln!("\npending deliveries: {}", pending.len());
     for r in pending {
         let next = chrono::DateTime::from_timestamp(r.next_attempt_at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
@@ -444,10 +449,12 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
     let mut open = 0;
     for r in &rows {
         let in_hand = match &outbox {
-            Some(o) if r.status == "pending" => o.held_elsewhere(r, crate::deliver::now()).map_err(deliver_error)?,
+            Some(o) if r.status == DeliveryStatus::Pending => {
+                o.held_elsewhere(r, crate::deliver::now()).map_err(deliver_error)?
+            }
             _ => false,
         };
-        if matches!(r.status.as_str(), "pending" | "failed") && !in_hand {
+        if matches!(r.status, DeliveryStatus::Pending | DeliveryStatus::Failed) && !in_hand {
             open += 1;
         }
     }
@@ -492,7 +499,7 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
         );
     } else {
         outln!("delivery: {} sent, {} failed, {} pending", d.sent, d.failed, d.pending);
-        for (who, status) in m.deliveries.iter().filter(|(_, s)| *s != "sent") {
+        for (who, status) in m.deliveries.iter().filter(|(_, s)| *s != DeliveryStatus::Sent.key()) {
             outln!("  {who}: {status}");
         }
     }

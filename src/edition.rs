@@ -22,3 +22,50 @@ impl Edition {
         }
     }
 }
+
+/// Who gets a report: the roles of `[recipients]`. The role decides the edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Lokalpolischefen: the internal edition.
+    PoliceChief,
+    /// Kommunstyrelsens ordförande: the internal edition.
+    BoardChair,
+    /// The public mailing list: the public edition, with list headers.
+    PublicList,
+}
+
+impl Role {
+    /// Every role, in the order reports and listings name them.
+    pub const ALL: [Role; 3] = [Role::PoliceChief, Role::BoardChair, Role::PublicList];
+
+    /// The key in the configuration, the outbox and the manifest.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::PoliceChief => "police_chief",
+            Role::BoardChair => "board_chair",
+            Role::PublicList => "public_list",
+        }
+    }
+
+    /// The role named by `key`.
+    #[must_use]
+    pub fn from_key(key: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// The edition this role gets.
+    #[must_use]
+    pub fn edition(self) -> Edition {
+        match self {
+            Role::PublicList => Edition::Public,
+            Role::PoliceChief | Role::BoardChair => Edition::Internal,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}

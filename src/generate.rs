@@ -38,7 +38,7 @@ impl Rng {
 
 /// One output row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Row {
+pub struct SampleRow {
     /// Record id.
     pub id: String,
     /// Date text (deliberately text: bad rows have bad dates).
@@ -95,12 +95,12 @@ fn in_term(d: NaiveDate) -> bool {
 /// The shipped sample: Oskarshamn 2021, a realistic year of records, sorted by date, then a handful of bad rows
 /// that exercise every rejection reason.
 #[must_use]
-pub fn sample(seed: u64) -> Vec<Row> {
+pub fn sample(seed: u64) -> Vec<SampleRow> {
     let mut rng = Rng::new(seed);
     let mut rows = Vec::new();
     let mut add =
         |date: NaiveDate, party: &str, activity: &str, location: &str, count: &str, milestone: &str, note: &str| {
-            rows.push(Row {
+            rows.push(SampleRow {
                 id: String::new(),
                 date: date.to_string(),
                 party: party.into(),
@@ -186,8 +186,8 @@ pub fn sample(seed: u64) -> Vec<Row> {
 }
 
 /// Realistic mistakes, one of each kind the validation knows.
-fn bad_rows(good: &[Row]) -> Vec<Row> {
-    let row = |id: &str, date: &str, party: &str, activity: &str, location: &str, count: &str, milestone: &str| Row {
+fn bad_rows(good: &[SampleRow]) -> Vec<SampleRow> {
+    let row = |id: &str, date: &str, party: &str, activity: &str, location: &str, count: &str, milestone: &str| SampleRow {
         id: id.into(),
         date: date.into(),
         party: party.into(),
@@ -237,12 +237,12 @@ pub fn large(seed: u64, n: usize, out: &mut dyn Write, delimiter: u8) -> io::Res
     for i in 0..n {
         let (party, activity) = *rng.pick(&kinds);
         let date = day(2021, 1, 1) + Duration::days(rng.below(365) as i64);
-        let mut row = Row {
+        let mut row = SampleRow {
             id: format!("R{i:09}"),
             date: date.to_string(),
             party: party.into(),
             activity: activity.into(),
-            ..Row::default()
+            ..SampleRow::default()
         };
         match activity {
             "fotpatrull_skola" => row.location = (*rng.pick(&SCHOOLS)).to_string(),
@@ -277,7 +277,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes one row.
-    pub fn row(&mut self, r: &Row) -> io::Result<()> {
+    pub fn row(&mut self, r: &SampleRow) -> io::Result<()> {
         self.line(&[&r.id, &r.date, &r.party, &r.activity, &r.location, &r.count, &r.milestone, &r.note])
     }
 

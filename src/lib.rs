@@ -41,6 +41,7 @@ pub mod problem;
 pub mod progress;
 pub mod report;
 pub mod schedule;
+pub mod signals;
 pub mod site;
 pub mod source;
 pub mod state;

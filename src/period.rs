@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 /// A named reporting period and the (inclusive) date its figures are counted up to.
@@ -61,6 +61,68 @@ impl Period {
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)
+    }
+}
+
+/// A calendar month, written `YYYY-MM` (the keys of `by_month` in results.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    /// Months since year 0: `year * 12 + month0`, so that consecutive months are consecutive numbers.
+    index: i32,
+}
+
+impl Month {
+    /// The month a date falls in.
+    #[must_use]
+    pub fn of(date: NaiveDate) -> Month {
+        Month { index: date.year() * 12 + date.month0() as i32 }
+    }
+
+    /// The month from its [`Month::index`].
+    #[must_use]
+    pub fn from_index(index: i32) -> Month {
+        Month { index }
+    }
+
+    /// Months since year 0 (for grouping in a column of integers).
+    #[must_use]
+    pub fn index(self) -> i32 {
+        self.index
+    }
+
+    /// The year.
+    #[must_use]
+    pub fn year(self) -> i32 {
+        self.index.div_euclid(12)
+    }
+
+    /// 0 for January … 11 for December.
+    #[must_use]
+    pub fn month0(self) -> usize {
+        self.index.rem_euclid(12) as usize
+    }
+
+    /// `YYYY-MM` back to a month.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Month> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, 1)?;
+        Some(Month::of(date))
+    }
+
+    /// Every month from `start`'s to `end`'s, both included.
+    #[must_use]
+    pub fn range(start: NaiveDate, end: NaiveDate) -> Vec<Month> {
+        (Month::of(start).index..=Month::of(end).index).map(Month::from_index).collect()
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month0() + 1)
     }
 }
 

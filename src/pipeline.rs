@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchiveError, Body, Entry, Manifest, RESULTS_FILE};
 use crate::config::{Config, SourceConfig};
-use crate::deliver::outbox::Outbox;
+use crate::deliver::outbox::{DeliveryStatus, Outbox};
 use crate::deliver::transport::Transport;
 use crate::deliver::{DeliverError, Summary};
 use crate::edition::Edition;
@@ -317,14 +317,11 @@ pub async fn publish(
     let input_hash = crate::report::input_hash(&follow_up.validated);
     let files = entry_files(config, &follow_up, options.generated_at, &input_hash)?;
     crate::fault::point("after-render");
-    let deliveries = [
-        ("police_chief", &config.recipients.police_chief),
-        ("board_chair", &config.recipients.board_chair),
-        ("public_list", &config.recipients.public_list),
-    ]
-    .into_iter()
-    .flat_map(|(role, list)| list.iter().map(move |a| (format!("{role}:{a}"), "pending".to_string())))
-    .collect();
+    let deliveries = config
+        .recipients
+        .all()
+        .map(|(role, address)| (crate::deliver::delivery_key(role, address), DeliveryStatus::Pending.key().to_string()))
+        .collect();
     let manifest = Manifest {
         document,
         period: follow_up.period.name.clone(),
@@ -396,7 +393,7 @@ fn dry_run_messages(config: &Config, entry: &Entry, pledge: &Pledge) -> Result<S
             version: entry.manifest.version,
             role: recipient.role,
             address: recipient.address,
-            status: "pending".into(),
+            status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: 0,
             created_at: 0,

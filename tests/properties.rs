@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use lofte::config::{Config, Env};
-use lofte::generate::{Row, Writer};
+use lofte::generate::{SampleRow, Writer};
 use lofte::source::csv::read_bytes;
 use lofte::validate::validate_all;
 use proptest::prelude::*;
@@ -18,7 +18,7 @@ fn field(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
     ]
 }
 
-fn row() -> impl Strategy<Value = Row> {
+fn row() -> impl Strategy<Value = SampleRow> {
     (
         field(&["A", "B", "C", "D", ""]),
         field(&["2021-03-01", "2021-07-15 10:00", "2020-12-31", "2021-02-30", ""]),
@@ -29,7 +29,7 @@ fn row() -> impl Strategy<Value = Row> {
         field(&["", "ak8", "gy2", "ak9"]),
         field(&["", "anteckning; med \"citat\"\noch radbrytning"]),
     )
-        .prop_map(|(id, date, party, activity, location, count, milestone, note)| Row {
+        .prop_map(|(id, date, party, activity, location, count, milestone, note)| SampleRow {
             id,
             date,
             party,

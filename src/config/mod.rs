@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
+use crate::edition::Role;
 use crate::pledge::Pledge;
 use crate::problem::Problem;
 
@@ -131,6 +132,23 @@ pub struct Recipients {
     pub board_chair: Vec<String>,
     /// Gets the public edition.
     pub public_list: Vec<String>,
+}
+
+impl Recipients {
+    /// The addresses of one role.
+    #[must_use]
+    pub fn of(&self, role: Role) -> &[String] {
+        match role {
+            Role::PoliceChief => &self.police_chief,
+            Role::BoardChair => &self.board_chair,
+            Role::PublicList => &self.public_list,
+        }
+    }
+
+    /// Every (role, address), roles in their order.
+    pub fn all(&self) -> impl Iterator<Item = (Role, &str)> {
+        Role::ALL.into_iter().flat_map(move |role| self.of(role).iter().map(move |a| (role, a.as_str())))
+    }
 }
 
 /// Sender and list headers.

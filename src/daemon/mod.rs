@@ -1,31 +1,44 @@
-//! `lofte daemon`: publishes on the configured schedule until SIGTERM or SIGINT.
+//! `lofte daemon`: publishes on the configured schedule until its caller asks it to stop.
+//!
+//! The caller passes in what comes from outside (as tokio's mini-redis does): the [`Clock`], a shutdown future and
+//! the reload request. `cli` wires them to the system clock and to SIGTERM/SIGINT/SIGHUP (`crate::signals`); the
+//! tests wire them to a [`crate::clock::TestClock`] and plain channels, so that no test waits for a cron
+//! expression to fire. Nothing here touches signals or exits the process.
 //!
 //! The loop sleeps until the earliest of: the next scheduled run, the next pending delivery's retry, the retry of a
-//! failed run. It re-plans from the clock after every wake-up, so a daylight-saving change never shifts a run (the
-//! upstream tokio-cron-scheduler fixes a job's offset when the job is created, and its tick loop uses CPU between
-//! runs; this loop sleeps). At start, the latest due run of each entry whose period is not yet published runs at
-//! once if it is less than `catch_up_days` late; older ones are logged, recorded and shown by `check`, never sent
-//! by surprise. One bad run is logged and recorded, retried an hour later, and never stops the daemon; a run that
-//! found the publish lock taken is retried after `busy_retry_secs` (two minutes). The first SIGTERM or SIGINT stops new work and lets
-//! the run in hand finish; a second exits at once. SIGHUP reloads the configuration.
+//! failed run, but never more than an hour at a time, and re-plans from [`Clock::now`] after every wake-up: a
+//! daylight-saving change never shifts a run (the upstream tokio-cron-scheduler fixes a job's offset when the job is
+//! created, and its tick loop uses CPU between runs; this loop sleeps), and a clock step or a suspended machine
+//! makes a run late by an hour at most. At start, the latest due run of each entry whose period is not yet published
+//! runs at once if it is less than `catch_up_days` late; older ones are logged, recorded and shown by `check`, never
+//! sent by surprise. One bad run is logged and recorded, retried an hour later, and never stops the daemon; a run
+//! that found the publish lock taken is retried after `busy_retry_secs` (two minutes). Once shutdown resolves no new
+//! work starts: the run in hand finishes and [`run`] returns. A reload request reads the configuration again.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Waker};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use crate::archive::{Archive, ArchiveError};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::period::Period;
 use crate::pipeline::{self, PipelineError, PublishOptions, RecordsOverride};
 use crate::schedule;
 
 /// How long a failed run waits before it is tried again.
-const RETRY_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+const RETRY_AFTER: TimeDelta = TimeDelta::hours(1);
+
+/// The longest the daemon sleeps before it reads the clock again. The timer behind a sleep does not follow the wall
+/// clock (a step, a suspended machine), so this bounds how late such a change can make a run.
+pub const MAX_SLEEP: TimeDelta = TimeDelta::hours(1);
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,51 +46,64 @@ pub enum DaemonError {
     /// A schedule entry is not usable (the config check catches this first).
     #[error("schedule: {0}")]
     Schedule(String),
-    /// Signals could not be set up.
+    /// The caller could not listen for the signals that stop and reload the daemon (`lofte daemon` sets them up
+    /// before it calls [`run`]).
     #[error("cannot listen for SIGTERM/SIGINT/SIGHUP: {0}")]
     Signals(std::io::Error),
 }
 
-/// What the signals ask for.
-struct Signals {
-    /// Set by the first SIGTERM or SIGINT.
-    stop: watch::Receiver<bool>,
-    /// Notified by SIGHUP: read the configuration again.
-    reload: std::sync::Arc<tokio::sync::Notify>,
+/// How the daemon reads its configuration again while it runs (SIGHUP, `systemctl reload lofte`).
+#[derive(Clone, Copy)]
+pub struct Reload<'a> {
+    /// Notified when the configuration must be read again. A request that comes while a run is in hand waits for
+    /// the run to end (a [`Notify`] keeps one permit).
+    pub requested: &'a Notify,
+    /// Reads the configuration again, with the same file and overrides as at start; `Err` holds its problems as
+    /// text, and the running configuration stays.
+    pub load: &'a dyn Fn() -> Result<Config, String>,
 }
 
-/// Listens for SIGTERM/SIGINT (the first sets the stop flag, a second exits the process at once) and SIGHUP
-/// (reload the configuration, as `systemctl reload lofte` sends).
-fn signals() -> Result<Signals, DaemonError> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
-    let (tx, rx) = watch::channel(false);
-    let reload = std::sync::Arc::new(tokio::sync::Notify::new());
-    let notify = reload.clone();
-    tokio::spawn(async move {
-        let mut stopping = false;
-        loop {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-                _ = hup.recv() => {
-                    info!("SIGHUP: reloading the configuration");
-                    notify.notify_one();
-                    continue;
-                }
-            }
-            if stopping {
-                eprintln!("lofte: second signal, exiting now");
-                std::process::exit(130);
-            }
-            stopping = true;
-            info!("stop requested: finishing the run in hand (a second signal exits at once)");
-            let _ = tx.send(true);
+/// Nothing ever notifies this, so [`Reload::never`] is never requested.
+static NEVER: Notify = Notify::const_new();
+
+impl Reload<'static> {
+    /// A reload that is never requested, for callers that have no SIGHUP to offer (tests, an embedding program).
+    #[must_use]
+    pub fn never() -> Reload<'static> {
+        Reload { requested: &NEVER, load: &|| Err("no reload was expected".into()) }
+    }
+}
+
+/// The caller's shutdown future, and whether it has resolved. It is polled in two ways: awaited while the daemon
+/// sleeps, and peeked at between runs; once it has resolved it is never polled again (a future may not be).
+struct Shutdown<F> {
+    future: Pin<Box<F>>,
+    requested: bool,
+}
+
+impl<F: Future<Output = ()>> Shutdown<F> {
+    fn new(future: F) -> Self {
+        Shutdown { future: Box::pin(future), requested: false }
+    }
+
+    /// Whether shutdown has been asked for, without waiting.
+    fn requested(&mut self) -> bool {
+        if !self.requested {
+            // A no-op waker: the daemon does not want to be woken by this poll; it only looks. The next `wait`
+            // polls again with the task's own waker.
+            let mut cx = Context::from_waker(Waker::noop());
+            self.requested = self.future.as_mut().poll(&mut cx).is_ready();
         }
-    });
-    Ok(Signals { stop: rx, reload })
+        self.requested
+    }
+
+    /// Resolves when shutdown is asked for.
+    async fn wait(&mut self) {
+        if !self.requested {
+            self.future.as_mut().await;
+            self.requested = true;
+        }
+    }
 }
 
 /// The schedule entries, parsed.
@@ -106,7 +132,7 @@ pub struct DueRun {
 pub fn due_at_start(config: &Config, entries: &[(Cron, String)], now: DateTime<Utc>) -> Vec<DueRun> {
     let tz = config.schedule.timezone;
     let archive = Archive::new(&config.archive_dir);
-    let window = chrono::TimeDelta::days(i64::from(config.schedule.catch_up_days));
+    let window = TimeDelta::days(i64::from(config.schedule.catch_up_days));
     let mut due = Vec::new();
     for (cron, template) in entries {
         let Ok(at) = cron.find_previous_occurrence(&now.with_timezone(&tz), false) else { continue };
@@ -121,14 +147,19 @@ pub fn due_at_start(config: &Config, entries: &[(Cron, String)], now: DateTime<U
     due
 }
 
-/// Runs the schedule until SIGTERM or SIGINT. `reload` reads the configuration again (SIGHUP); a configuration
-/// with problems is logged and the running one kept.
+/// Runs the schedule until `shutdown` resolves, then returns `Ok` once the work in hand is done (a run, its retries
+/// due at the same wake-up and a delivery pass; during the catch-up at start, the run in hand). A daemon that is
+/// asleep when `shutdown` resolves returns at once. Every time the daemon uses (planning, catch-up, retries, run
+/// history, generation time) is read from `clock`; `reload` reads the configuration again, and one with problems is
+/// logged while the running one stays.
 pub async fn run(
     config: &Config,
     records: &RecordsOverride,
-    reload: &dyn Fn() -> Result<Config, String>,
+    clock: &dyn Clock,
+    reload: Reload<'_>,
+    shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
-    let Signals { stop: mut shutdown, reload: reload_signal } = signals()?;
+    let mut shutdown = Shutdown::new(shutdown);
     let mut config = config.clone();
     let mut entries = entries(&config)?;
     info!(runs = entries.len(), timezone = %config.schedule.timezone, "daemon started");
@@ -137,13 +168,93 @@ pub async fn run(
     if let Err(e) = pipeline::deliver(&config, &Archive::new(&config.archive_dir)).await {
         error!("delivery: {e}");
     }
-    // Runs to try again, by period, with when.
+    // Runs to try again, by period, with when (on `clock`).
     let mut retries: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    for due in due_at_start(&config, &entries, Utc::now()) {
+    // Scheduled runs up to this moment have been handled: the catch-up covers those before start.
+    let mut after = clock.now();
+    if !shutdown.requested() {
+        catch_up(&config, &entries, records, clock, after, &mut retries, &mut shutdown).await;
+    }
+
+    while !shutdown.requested() {
+        let tz = config.schedule.timezone;
+        let now = clock.now();
+        let next_run =
+            entries.iter().filter_map(|(c, _)| schedule::next_run(c, tz, after)).map(|at| at.with_timezone(&Utc)).min();
+        let wake = [next_run, next_delivery(&config, now), retries.values().min().copied()].into_iter().flatten().min();
+        let deadline = wake.map_or(now + MAX_SLEEP, |w| w.min(now + MAX_SLEEP));
+        tokio::select! {
+            biased;
+            () = shutdown.wait() => break,
+            () = clock.sleep_until(deadline) => {}
+            () = reload.requested.notified() => {
+                match (reload.load)().and_then(|c| entries_of(&c).map(|e| (c, e))) {
+                    Ok((c, e)) => {
+                        info!(runs = e.len(), "configuration reloaded");
+                        config = c;
+                        entries = e;
+                    }
+                    Err(problems) => error!("the configuration was not reloaded; the running one stays:\n{problems}"),
+                }
+                continue;
+            }
+        }
+        // Plan again from the clock: the wake-up may have been the one-hour cap, or come late, or the clock stepped.
+        let now = clock.now();
+        let mut worked = false;
+        for (cron, template) in &entries {
+            let Some(next) = schedule::next_run(cron, tz, after) else { continue };
+            if next.with_timezone(&Utc) > now {
+                continue;
+            }
+            // After a suspend or a clock step several firings may have passed: only the latest runs, as at start.
+            let at = cron.find_previous_occurrence(&now.with_timezone(&tz), true).unwrap_or(next);
+            worked = true;
+            match schedule::period_for_run(template, &at) {
+                Ok(period) => {
+                    if let Some(wait) = run_once(&config, records, clock, &period.name).await.retry_after(&config) {
+                        retries.insert(period.name, clock.now() + wait);
+                    }
+                }
+                Err(e) => error!("{e}"),
+            }
+        }
+        after = now;
+        let ready: Vec<String> = retries.iter().filter(|(_, at)| **at <= now).map(|(p, _)| p.clone()).collect();
+        for period in ready {
+            worked = true;
+            retries.remove(&period);
+            if let Some(wait) = run_once(&config, records, clock, &period).await.retry_after(&config) {
+                retries.insert(period, clock.now() + wait);
+            }
+        }
+        // A wake-up that was only the hourly look at the clock has nothing to deliver.
+        if worked || next_delivery(&config, now).is_some_and(|at| at <= now) {
+            if let Err(e) = pipeline::deliver(&config, &Archive::new(&config.archive_dir)).await {
+                error!("delivery: {e}");
+            }
+        }
+    }
+    info!("daemon stopped");
+    Ok(())
+}
+
+/// At start: runs each entry's latest missed run inside the catch-up window, and records the older ones as missed.
+/// Stops after the run in hand once shutdown is asked for.
+async fn catch_up<F: Future<Output = ()>>(
+    config: &Config,
+    entries: &[(Cron, String)],
+    records: &RecordsOverride,
+    clock: &dyn Clock,
+    now: DateTime<Utc>,
+    retries: &mut BTreeMap<String, DateTime<Utc>>,
+    shutdown: &mut Shutdown<F>,
+) {
+    for due in due_at_start(config, entries, now) {
         if due.in_window {
             info!(period = %due.period.name, due = %due.at, "catching up a missed run");
-            if let Some(wait) = run_once(&config, records, &due.period.name).await.retry_after(&config) {
-                retries.insert(due.period.name.clone(), Utc::now() + wait);
+            if let Some(wait) = run_once(config, records, clock, &due.period.name).await.retry_after(config) {
+                retries.insert(due.period.name.clone(), clock.now() + wait);
             }
         } else {
             let message = format!(
@@ -157,77 +268,24 @@ pub async fn run(
                 error!("run history: {e}");
             }
         }
-        if *shutdown.borrow() {
-            return Ok(());
+        if shutdown.requested() {
+            return;
         }
     }
-
-    let mut after = Utc::now();
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        let tz = config.schedule.timezone;
-        let runs: Vec<(DateTime<Utc>, String)> = entries
-            .iter()
-            .filter_map(|(c, t)| schedule::next_run(c, tz, after).map(|at| (at.with_timezone(&Utc), t.clone())))
-            .collect();
-        let next_run = runs.iter().map(|(at, _)| *at).min();
-        let wake = [next_run, next_delivery(&config), retries.values().min().copied()].into_iter().flatten().min();
-        let sleep = wake.map_or(Duration::from_secs(24 * 3600), |w| (w - Utc::now()).to_std().unwrap_or_default());
-        tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            _ = shutdown.changed() => break,
-            () = reload_signal.notified() => {
-                match reload().and_then(|c| entries_of(&c).map(|e| (c, e))) {
-                    Ok((c, e)) => {
-                        info!(runs = e.len(), "configuration reloaded");
-                        config = c;
-                        entries = e;
-                    }
-                    Err(problems) => error!("the configuration was not reloaded; the running one stays:\n{problems}"),
-                }
-                continue;
-            }
-        }
-        let now = Utc::now();
-        if let Some(at) = next_run.filter(|at| *at <= now) {
-            after = at;
-            for (_, template) in runs.iter().filter(|(t, _)| *t == at) {
-                match schedule::period_for_run(template, &at.with_timezone(&tz)) {
-                    Ok(period) => {
-                        if let Some(wait) = run_once(&config, records, &period.name).await.retry_after(&config) {
-                            retries.insert(period.name, Utc::now() + wait);
-                        }
-                    }
-                    Err(e) => error!("{e}"),
-                }
-            }
-        }
-        let ready: Vec<String> = retries.iter().filter(|(_, at)| **at <= now).map(|(p, _)| p.clone()).collect();
-        for period in ready {
-            retries.remove(&period);
-            if let Some(wait) = run_once(&config, records, &period).await.retry_after(&config) {
-                retries.insert(period, Utc::now() + wait);
-            }
-        }
-        if let Err(e) = pipeline::deliver(&config, &Archive::new(&config.archive_dir)).await {
-            error!("delivery: {e}");
-        }
-    }
-    info!("daemon stopped");
-    Ok(())
 }
 
 fn entries_of(config: &Config) -> Result<Vec<(Cron, String)>, String> {
     entries(config).map_err(|e| e.to_string())
 }
 
-/// When the earliest pending delivery is due, if any.
-fn next_delivery(config: &Config) -> Option<DateTime<Utc>> {
+/// When the earliest pending delivery is due, on the daemon's clock (whose time is `now`), if any. The outbox keeps
+/// its retry times on the system clock (src/deliver), so the wait is measured there and then added to `now`; with
+/// the system clock as the daemon's this is the stored time itself.
+fn next_delivery(config: &Config, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let outbox = crate::deliver::outbox::Outbox::open_read_only(&config.state_dir).ok()??;
     let rows = outbox.due(i64::MAX, true).ok()?;
-    rows.iter().map(|r| r.next_attempt_at).min().and_then(|t| DateTime::from_timestamp(t, 0))
+    let at = rows.iter().map(|r| r.next_attempt_at).min().and_then(|t| DateTime::from_timestamp(t, 0))?;
+    Some(now + (at - Utc::now()))
 }
 
 /// How one scheduled run ended; each is written to the run history that `lofte status` shows.
@@ -257,7 +315,7 @@ impl RunOutcome {
 
     /// When the run must be tried again, if it must.
     #[must_use]
-    pub fn retry_after(self, config: &Config) -> Option<chrono::TimeDelta> {
+    pub fn retry_after(self, config: &Config) -> Option<TimeDelta> {
         match self {
             RunOutcome::Busy => Some(busy_retry(config)),
             RunOutcome::Failed => Some(RETRY_AFTER),
@@ -266,16 +324,18 @@ impl RunOutcome {
     }
 }
 
-fn busy_retry(config: &Config) -> chrono::TimeDelta {
-    chrono::TimeDelta::seconds(i64::try_from(config.schedule.busy_retry_secs).unwrap_or(i64::MAX / 2_000))
+fn busy_retry(config: &Config) -> TimeDelta {
+    TimeDelta::seconds(i64::try_from(config.schedule.busy_retry_secs).unwrap_or(i64::MAX / 2_000))
 }
 
-/// Publishes one period and records how it went.
-async fn run_once(config: &Config, records: &RecordsOverride, period: &str) -> RunOutcome {
-    let started = Utc::now().to_rfc3339();
+/// Publishes one period and records how it went; the run's start and the publication's generation time are the
+/// daemon's clock.
+async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock, period: &str) -> RunOutcome {
+    let generated_at = clock.now();
+    let started = generated_at.to_rfc3339();
     let options = PublishOptions {
         period: period.to_string(),
-        generated_at: Utc::now(),
+        generated_at,
         force: false,
         dry_run: false,
         reason: None,

@@ -13,11 +13,11 @@ use minijinja::{context, Environment};
 
 use super::outbox::Row;
 use crate::archive::Entry;
+use crate::archive::RESULTS_FILE;
 use crate::config::{Config, Language};
-use crate::edition::Edition;
+use crate::edition::Role;
 use crate::hash::sha256;
 use crate::pledge::Pledge;
-use crate::archive::RESULTS_FILE;
 use crate::progress::json::{Results, ResultsError};
 use crate::report::format;
 use crate::report::templates::Texts;
@@ -31,16 +31,6 @@ pub struct Built {
     pub envelope: Envelope,
     /// The message as sent (CRLF, ASCII).
     pub bytes: Vec<u8>,
-}
-
-/// The edition a role gets: the police chief and the board chair the internal one, the public list the public one.
-#[must_use]
-pub fn edition_for(role: &str) -> Edition {
-    if role == "public_list" {
-        Edition::Public
-    } else {
-        Edition::Internal
-    }
 }
 
 /// Why a message could not be built. Each names what to fix.
@@ -96,7 +86,7 @@ fn one_line<'a>(what: &'static str, value: &'a str) -> Result<&'a str, MessageEr
 pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &Pledge) -> Result<Built, MessageError> {
     let lang = texts.language();
     let m = &entry.manifest;
-    let edition = edition_for(&row.role);
+    let edition = row.role.edition();
     let pdf_path = entry.dir.join(crate::report::pdf_name(&m.document, &m.period, edition));
     let pdf = std::fs::read(&pdf_path).map_err(|source| MessageError::Attachment { path: pdf_path.clone(), source })?;
     let progress = Results::read(&entry.dir.join(RESULTS_FILE))?.commitments();
@@ -113,7 +103,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         }
     });
     let attachment = texts.render("mail_attachment", vars);
-    let unsubscribe = (row.role == "public_list").then(|| config.mail.unsubscribe.clone());
+    let unsubscribe = (row.role == Role::PublicList).then(|| config.mail.unsubscribe.clone());
     let edition_label = texts.plain(&format!("edition_{}", edition.key()));
     let ctx = context! {
         municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone(), period => m.period.clone(),
@@ -123,12 +113,16 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     };
     let (text, html) = bodies(lang, &ctx)?;
 
-    let from: Mailbox = one_line("mail.from", &config.mail.from)?
-        .parse()
-        .map_err(|source| MessageError::Address { what: "mail.from", value: config.mail.from.clone(), source })?;
-    let to: Address = one_line("recipient", &row.address)?
-        .parse()
-        .map_err(|source| MessageError::Address { what: "recipient", value: row.address.clone(), source })?;
+    let from: Mailbox = one_line("mail.from", &config.mail.from)?.parse().map_err(|source| MessageError::Address {
+        what: "mail.from",
+        value: config.mail.from.clone(),
+        source,
+    })?;
+    let to: Address = one_line("recipient", &row.address)?.parse().map_err(|source| MessageError::Address {
+        what: "recipient",
+        value: row.address.clone(),
+        source,
+    })?;
     // The first version keeps the Message-ID it always had; each correction is a message of its own.
     let key = if row.version > 1 {
         sha256(format!("{}|{}|v{}|{}|{}", m.document, m.period, row.version, row.role, row.address).as_bytes())
@@ -145,11 +139,12 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         .message_id(Some(message_id.clone()))
         .date(UNIX_EPOCH + Duration::from_secs(date));
     if let Some(reply_to) = &config.mail.reply_to {
-        builder = builder.reply_to(
-            one_line("mail.reply_to", reply_to)?
-                .parse()
-                .map_err(|source| MessageError::Address { what: "mail.reply_to", value: reply_to.clone(), source })?,
-        );
+        builder =
+            builder.reply_to(one_line("mail.reply_to", reply_to)?.parse().map_err(|source| MessageError::Address {
+                what: "mail.reply_to",
+                value: reply_to.clone(),
+                source,
+            })?);
     }
     if let Some(unsubscribe) = &unsubscribe {
         let header = |name: &'static str, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
@@ -161,19 +156,17 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         }
     }
     let pdf_type = ContentType::parse("application/pdf").expect("application/pdf is a valid content type");
-    let message = builder
-        .multipart(
-            MultiPart::mixed()
-                .boundary(format!("lofte-mixed-{}", &key[..24]))
-                .multipart(
-                    MultiPart::alternative()
-                        .boundary(format!("lofte-alt-{}", &key[..24]))
-                        .singlepart(SinglePart::plain(text))
-                        .singlepart(SinglePart::html(html)),
-                )
-                .singlepart(Attachment::new(attachment).body(pdf, pdf_type)),
-        )
-?;
+    let message = builder.multipart(
+        MultiPart::mixed()
+            .boundary(format!("lofte-mixed-{}", &key[..24]))
+            .multipart(
+                MultiPart::alternative()
+                    .boundary(format!("lofte-alt-{}", &key[..24]))
+                    .singlepart(SinglePart::plain(text))
+                    .singlepart(SinglePart::html(html)),
+            )
+            .singlepart(Attachment::new(attachment).body(pdf, pdf_type)),
+    )?;
     let envelope = Envelope::new(Some(from.email), vec![to])?;
     Ok(Built { message_id, envelope, bytes: message.formatted() })
 }

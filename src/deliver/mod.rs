@@ -21,8 +21,9 @@ use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchiveError, Entry};
 use crate::config::Config;
+use crate::edition::Role;
 use crate::report::templates::Texts;
-use outbox::{Outbox, Recipient, Row};
+use outbox::{DeliveryStatus, Outbox, Recipient, Row};
 use transport::{SendError, Transport};
 
 /// Give up on a transient failure after this long (5 days).
@@ -82,6 +83,21 @@ pub struct Summary {
     pub pending: usize,
 }
 
+/// The key of a recipient in a manifest's `deliveries`: `role:address`.
+#[must_use]
+pub fn delivery_key(role: Role, address: &str) -> String {
+    format!("{}:{address}", role.key())
+}
+
+/// A status as a manifest records it: the word, and for an unfinished or failed one the last reason.
+#[must_use]
+pub fn manifest_text(status: DeliveryStatus, reason: Option<&str>) -> String {
+    match (status, reason) {
+        (DeliveryStatus::Sent, _) | (_, None) => status.key().to_string(),
+        (_, Some(reason)) => format!("{}: {reason}", status.key()),
+    }
+}
+
 /// The recipients of an entry, from its manifest, with the delivery status it records.
 #[must_use]
 pub fn recipients(entry: &Entry) -> Vec<Recipient> {
@@ -89,10 +105,14 @@ pub fn recipients(entry: &Entry) -> Vec<Recipient> {
         .manifest
         .deliveries
         .iter()
-        .filter_map(|(key, status)| {
+        .filter_map(|(key, text)| {
             let (role, address) = key.split_once(':')?;
-            let status = status.split(':').next().unwrap_or_default().trim().to_string();
-            Some(Recipient { role: role.to_string(), address: address.to_string(), status })
+            let word = text.split(':').next().unwrap_or_default().trim();
+            Some(Recipient {
+                role: Role::from_key(role)?,
+                address: address.to_string(),
+                status: DeliveryStatus::from_key(word).unwrap_or(DeliveryStatus::Pending),
+            })
         })
         .collect()
 }
@@ -119,13 +139,14 @@ fn sync_manifest(outbox: &Outbox, archive: &Archive, entry: &Entry) -> Result<()
     archive.update_deliveries(&m.document, &m.period, m.version, |deliveries| {
         let mut changed = false;
         for row in &rows {
-            let wanted = match row.status.as_str() {
-                "sent" => "sent".to_string(),
-                "failed" => format!("failed: {}", row.last_error.as_deref().unwrap_or("refused")),
-                _ => continue,
+            let wanted = match row.status {
+                DeliveryStatus::Sent | DeliveryStatus::Failed => {
+                    manifest_text(row.status, Some(row.last_error.as_deref().unwrap_or("refused")))
+                }
+                DeliveryStatus::Pending | DeliveryStatus::Superseded => continue,
             };
-            let key = format!("{}:{}", row.role, row.address);
-            if !deliveries.get(&key).is_some_and(|recorded| recorded.starts_with(row.status.as_str())) {
+            let key = delivery_key(row.role, &row.address);
+            if !deliveries.get(&key).is_some_and(|recorded| recorded.starts_with(row.status.key())) {
                 deliveries.insert(key, wanted);
                 changed = true;
             }
@@ -176,30 +197,30 @@ pub async fn send_due(
                 outbox.sent(&row, now)?;
                 info!(role = %row.role, message_id = %built.message_id, "sent");
                 summary.sent += 1;
-                "sent".to_string()
+                manifest_text(DeliveryStatus::Sent, None)
             }
             Err(SendError::Permanent(reply)) => {
                 outbox.failed(&row, now, &reply)?;
                 warn!(role = %row.role, "delivery refused: {reply}");
                 summary.failed += 1;
-                format!("failed: {reply}")
+                manifest_text(DeliveryStatus::Failed, Some(&reply))
             }
             Err(SendError::Transient(reason)) if now - row.created_at >= LIFETIME_SECS => {
                 let reason = format!("gave up after {} attempts over 5 days: {reason}", row.attempts + 1);
                 outbox.failed(&row, now, &reason)?;
                 summary.failed += 1;
-                format!("failed: {reason}")
+                manifest_text(DeliveryStatus::Failed, Some(&reason))
             }
             Err(SendError::Transient(reason)) => {
                 let wait = (FIRST_BACKOFF_SECS << row.attempts.min(20)).min(MAX_BACKOFF_SECS);
                 outbox.retry_later(&row, now + wait, &reason)?;
                 warn!(role = %row.role, retry_in_s = wait, "delivery postponed: {reason}");
                 summary.pending += 1;
-                format!("pending: {reason}")
+                manifest_text(DeliveryStatus::Pending, Some(&reason))
             }
         };
         record(&archive, &row, &status)?;
-        if status == "sent" {
+        if status == DeliveryStatus::Sent.key() {
             crate::fault::point("mid-delivery");
         }
     }
@@ -210,7 +231,7 @@ pub async fn send_due(
 /// Writes a row's status into its entry's manifest.
 fn record(archive: &Archive, row: &Row, status: &str) -> Result<(), DeliverError> {
     archive.update_deliveries(&row.document, &row.period, row.version, |deliveries| {
-        deliveries.insert(format!("{}:{}", row.role, row.address), status.to_string());
+        deliveries.insert(delivery_key(row.role, &row.address), status.to_string());
         true
     })?;
     Ok(())

@@ -14,14 +14,83 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
 
+use crate::edition::Role;
 use crate::state::{owner, owner_alive, read_only_connection};
 
 use super::DeliverError;
 
 /// The database file inside the state folder (shared with the run lock and run history).
 pub const DB_FILE: &str = "lofte.db";
+
+/// Where one delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Not sent yet (waiting for its next attempt, or being sent).
+    Pending,
+    /// Accepted by the server (or written to the file outbox), for good.
+    Sent,
+    /// Refused for good (a 5xx reply, or transient failures for longer than the lifetime).
+    Failed,
+    /// A correction replaced its entry before it went out; the correction's own row sends that.
+    Superseded,
+}
+
+impl DeliveryStatus {
+    /// The word in the database, the manifest and listings.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Superseded => "superseded",
+        }
+    }
+
+    /// The status named by `key`.
+    #[must_use]
+    pub fn from_key(key: &str) -> Option<DeliveryStatus> {
+        [DeliveryStatus::Pending, DeliveryStatus::Sent, DeliveryStatus::Failed, DeliveryStatus::Superseded]
+            .into_iter()
+            .find(|s| s.key() == key)
+    }
+}
+
+impl std::fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl ToSql for DeliveryStatus {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.key()))
+    }
+}
+
+impl FromSql for DeliveryStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        DeliveryStatus::from_key(text)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown delivery status {text:?}").into()))
+    }
+}
+
+impl ToSql for Role {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.key()))
+    }
+}
+
+impl FromSql for Role {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Role::from_key(text).ok_or_else(|| FromSqlError::Other(format!("unknown role {text:?}").into()))
+    }
+}
 
 /// One recipient's delivery of one version of a follow-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +101,12 @@ pub struct Row {
     pub period: String,
     /// The entry's version: 1 for the first publication, 2 for the first correction, …
     pub version: u32,
-    /// `police_chief`, `board_chair` or `public_list`.
-    pub role: String,
+    /// Who.
+    pub role: Role,
     /// E-mail address.
     pub address: String,
-    /// `pending`, `sent`, `failed` or `superseded`.
-    pub status: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
     /// Attempts made so far.
     pub attempts: u32,
     /// Unix seconds of the next attempt.
@@ -52,11 +121,11 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     /// The role.
-    pub role: String,
+    pub role: Role,
     /// The address.
     pub address: String,
-    /// `pending`, `sent` or `failed` (the manifest's word, without its reason).
-    pub status: String,
+    /// What the manifest records.
+    pub status: DeliveryStatus,
 }
 
 /// The outbox database.
@@ -158,9 +227,9 @@ impl Outbox {
         let tx = self.db.transaction().map_err(|e| state(&path, e))?;
         let mut added = 0;
         for r in recipients {
-            let status = match r.status.as_str() {
-                "sent" | "failed" => r.status.as_str(),
-                _ => "pending",
+            let status = match r.status {
+                DeliveryStatus::Sent | DeliveryStatus::Failed => r.status,
+                DeliveryStatus::Pending | DeliveryStatus::Superseded => DeliveryStatus::Pending,
             };
             added += tx
                 .execute(
@@ -239,7 +308,7 @@ impl Outbox {
     pub fn claim(&mut self, row: &Row, now: i64, lease: i64) -> Result<bool, DeliverError> {
         let path = self.path.clone();
         let tx = self.db.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| state(&path, e))?;
-        let current: Option<(String, Option<String>, Option<i64>)> = tx
+        let current: Option<(DeliveryStatus, Option<String>, Option<i64>)> = tx
             .query_row(
                 "SELECT status, claimed_by, claimed_until FROM outbox
                  WHERE document = ?1 AND period = ?2 AND version = ?3 AND role = ?4 AND address = ?5",
@@ -249,7 +318,7 @@ impl Outbox {
             .optional()
             .map_err(|e| state(&path, e))?;
         let Some((status, holder, until)) = current else { return Ok(false) };
-        if status != "pending" {
+        if status != DeliveryStatus::Pending {
             return Ok(false);
         }
         if let (Some(holder), Some(until)) = (holder, until) {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
+use crate::period::Month;
 use crate::validate::Accepted;
 
 /// Column names of the records frame.
@@ -60,11 +61,11 @@ pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
 }
 
 fn month_index(date: NaiveDate) -> i32 {
-    date.year() * 12 + date.month0() as i32
+    Month::of(date).index()
 }
 
 fn month_name(index: i32) -> String {
-    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+    Month::from_index(index).to_string()
 }
 
 /// Sums for one commitment.

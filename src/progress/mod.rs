@@ -11,10 +11,10 @@ pub mod status;
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::period::Period;
+use crate::period::{Month, Period};
 use crate::pledge::{Party, Pledge, Target};
 use crate::validate::Validated;
 
@@ -239,17 +239,11 @@ pub fn days_inclusive(start: NaiveDate, end: NaiveDate) -> u32 {
 /// `YYYY-MM` of a date.
 #[must_use]
 pub fn month_key(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
+    Month::of(date).to_string()
 }
 
 /// Every month (`YYYY-MM`) from `start`'s to `end`'s, both included.
 #[must_use]
 pub fn month_keys(start: NaiveDate, end: NaiveDate) -> Vec<String> {
-    let mut months = Vec::new();
-    let (mut y, mut m) = (start.year(), start.month());
-    while (y, m) <= (end.year(), end.month()) {
-        months.push(format!("{y:04}-{m:02}"));
-        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    }
-    months
+    Month::range(start, end).into_iter().map(|m| m.to_string()).collect()
 }

@@ -221,7 +221,7 @@ fn monthly_chart(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &Comm
             let w = page.width(&value, Style::body(7.0));
             page.text_at(x + (slot - w) / 2.0, base - h - 3.6, &value, Style::body(7.0));
         }
-        let month_index = month.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1) - 1;
+        let month_index = crate::period::Month::parse(month).map_or(0, crate::period::Month::month0);
         let label = format::month_short(month_index, lang);
         let w = page.width(&label, Style::body(7.0));
         page.text_at(x + (slot - w) / 2.0, base + 1.0, &label, Style::body(7.0).colored(GREY));

@@ -15,9 +15,9 @@ pub mod swap;
 
 use crate::archive::snapshot::inert;
 use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
-use crate::progress::json::{Results, ResultsError};
 use crate::config::{Config, Language};
 use crate::pledge::{Party, Pledge, Target};
+use crate::progress::json::{Results, ResultsError};
 use crate::progress::{CommitmentProgress, RecordCounts};
 use crate::report::format;
 use crate::report::templates::Texts;
@@ -61,7 +61,7 @@ pub enum SiteError {
 }
 
 /// One published follow-up, read back from the archive.
-struct Published<'a> {
+struct SiteEntry<'a> {
     entry: &'a Entry,
     pledge: &'a Pledge,
     pledges: Vec<CommitmentProgress>,
@@ -90,16 +90,16 @@ fn public_pdf(entry: &Entry) -> String {
     crate::report::pdf_name(&entry.manifest.document, &entry.manifest.period, crate::edition::Edition::Public)
 }
 
-fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<Published<'a>>, SiteError> {
+fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<SiteEntry<'a>>, SiteError> {
     let Some(pledge) = config.pledge(&entry.manifest.document) else {
         tracing::warn!(document = %entry.manifest.document, "no pledge document in the config; left off the site");
         return Ok(None);
     };
     let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
-    Ok(Some(Published { entry, pledge, pledges: results.commitments(), records: results.records }))
+    Ok(Some(SiteEntry { entry, pledge, pledges: results.commitments(), records: results.records }))
 }
 
-fn rows(texts: &Texts, p: &Published) -> Vec<SummaryRow> {
+fn rows(texts: &Texts, p: &SiteEntry) -> Vec<SummaryRow> {
     summary_rows(texts, p.pledge, &p.pledges)
 }
 
@@ -107,7 +107,7 @@ fn generated(entry: &Entry) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(&entry.manifest.generated_at).ok().map(|t| t.with_timezone(&chrono::Utc))
 }
 
-fn heading(texts: &Texts, p: &Published) -> String {
+fn heading(texts: &Texts, p: &SiteEntry) -> String {
     texts.render(
         "period_line",
         context! { period => p.entry.manifest.period.clone(), as_of => format::date(p.entry.manifest.as_of, texts.language()) },
@@ -115,7 +115,7 @@ fn heading(texts: &Texts, p: &Published) -> String {
 }
 
 /// The HTML version of a public report: the same content as the public PDF.
-fn report_view(texts: &Texts, p: &Published) -> Value {
+fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
     let lang = texts.language();
     let m = &p.entry.manifest;
     let pledge = p.pledge;
@@ -180,8 +180,10 @@ fn days(pledge: &Pledge, to: chrono::NaiveDate) -> u32 {
 }
 
 fn month_name(key: &str, lang: Language) -> String {
-    let month0 = key.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1) - 1;
-    format!("{} {}", format::month_short(month0, lang), key.get(..4).unwrap_or_default())
+    match crate::period::Month::parse(key) {
+        Some(m) => format!("{} {}", format::month_short(m.month0(), lang), m.year()),
+        None => key.to_string(),
+    }
 }
 
 /// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
@@ -208,7 +210,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
             left_out.extend(problems);
         }
     }
-    let published: Vec<Published> =
+    let published: Vec<SiteEntry> =
         entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
 
     let site = &config.site_dir;
@@ -295,12 +297,12 @@ pub struct SiteWritten {
 fn feed(
     render: &dyn Fn(&str, Value) -> Result<String, SiteError>,
     texts: &Texts,
-    published: &[Published],
+    published: &[SiteEntry],
     lang: &str,
     t: &BTreeMap<String, String>,
 ) -> Result<String, SiteError> {
     // Newest first, as feed readers expect.
-    let mut newest: Vec<&Published> = published.iter().collect();
+    let mut newest: Vec<&SiteEntry> = published.iter().collect();
     newest.sort_by(|a, b| b.entry.manifest.generated_at.cmp(&a.entry.manifest.generated_at));
     let entries: Vec<Value> = newest
         .into_iter()
@@ -326,7 +328,7 @@ fn feed(
 
 /// Open data: one row per commitment per publication, every cell inert in a spreadsheet.
 #[must_use]
-fn results_csv(published: &[Published]) -> Vec<u8> {
+fn results_csv(published: &[SiteEntry]) -> Vec<u8> {
     // A BOM, so that Excel on Swedish Windows reads the file as UTF-8.
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
     let _ = w.write_record([
