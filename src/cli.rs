@@ -12,6 +12,7 @@ use crate::config::{Config, Env};
 use crate::deliver::outbox::DeliveryStatus;
 use crate::edition::Edition;
 use crate::logging::LogFormat;
+use crate::period::Period;
 use crate::pipeline::{self, PipelineError, RecordsOverride};
 use crate::problem::Problem;
 use crate::progress::json;
@@ -332,7 +333,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -> Result<(), CliError> {
     let generated_at = crate::report::generation_time(args.generated_at)?;
     // An on-demand report publishes nothing, so no publication of its own counts.
-    let follow_up = pipeline::follow_up(config, &args.period, args.as_of, records, &[]).await?;
+    let mut period = Period::parse(&args.period).map_err(PipelineError::from)?;
+    if let Some(d) = args.as_of {
+        period = period.with_as_of(d);
+    }
+    let follow_up = pipeline::follow_up(config, &period, records, &[]).await?;
     match args.format {
         Format::Json => {
             let mut bytes = serde_json::to_vec_pretty(&json::results(&follow_up.progress, args.edition))

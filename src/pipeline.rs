@@ -170,19 +170,12 @@ pub struct FollowUp {
 /// Parses the period, finds its document, ingests and computes progress.
 pub async fn follow_up(
     config: &Config,
-    period: &str,
-    as_of: Option<NaiveDate>,
+    period: &Period,
     records: &RecordsOverride,
     publications: &[NaiveDate],
 ) -> Result<FollowUp, PipelineError> {
-    let mut period = Period::parse(period)?;
-    if let Some(d) = as_of {
-        period = period.with_as_of(d);
-    }
-    let pledge = config
-        .pledge_for_year(period.year)
-        .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })?
-        .clone();
+    let period = period.clone();
+    let pledge = document_for(config, &period)?.clone();
     // Check the date before reading anything, so a typo costs no API calls.
     if !pledge.contains(period.as_of) {
         return Err(ProgressError::AsOfOutsidePeriod {
@@ -279,15 +272,8 @@ pub async fn publish(
     options: &PublishOptions,
 ) -> Result<Published, PipelineError> {
     let period = Period::parse(&options.period)?;
-    let today = crate::clock::today(config.schedule.timezone)?;
-    if period.as_of > today {
-        return Err(PipelineError::EarlyVerdict { period: period.name, as_of: period.as_of, today });
-    }
-    let document = config
-        .pledge_for_year(period.year)
-        .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })?
-        .id
-        .clone();
+    refuse_early_verdict(config, &period)?;
+    let document = document_for(config, &period)?.id.clone();
     let archive = Archive::new(&config.archive_dir);
     // One publication at a time per state folder: a second daemon or a manual publish waits its turn.
     let _lock = if options.dry_run {
@@ -297,60 +283,22 @@ pub async fn publish(
     };
     if !options.dry_run {
         archive.clean_leftovers()?;
-    }
-    if !options.force && !options.dry_run {
-        if let Some(earlier) = archive.current(&document, &period.name)? {
-            return Err(ArchiveError::AlreadyPublished {
-                document,
-                period: period.name,
-                generated_at: earlier.manifest.generated_at,
-            }
-            .into());
+        if !options.force {
+            refuse_republication(&archive, &document, &period)?;
         }
     }
     // Every earlier publication to the public list counts toward `aterrapportering`, and so does this one.
     let mut publications = archive.publications(&document, &period.name)?;
     publications.push(period.as_of);
-    let follow_up = follow_up(config, &options.period, None, records, &publications).await?;
+    let follow_up = follow_up(config, &period, records, &publications).await?;
     crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
     let input_hash = crate::report::input_hash(&follow_up.validated);
     let files = entry_files(config, &follow_up, options.generated_at, &input_hash)?;
     crate::fault::point("after-render");
-    let deliveries = config
-        .recipients
-        .all()
-        .map(|(role, address)| (crate::deliver::delivery_key(role, address), DeliveryStatus::Pending.key().to_string()))
-        .collect();
-    let manifest = Manifest {
-        document,
-        period: follow_up.period.name.clone(),
-        as_of: follow_up.period.as_of,
-        generated_at: options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        config_hash: config.config_hash.clone(),
-        input_hash,
-        files: BTreeMap::new(),
-        deliveries,
-        version: 1,
-        correction: options.reason.clone(),
-    };
+    let manifest = new_manifest(config, document, &follow_up, options, input_hash);
     if options.dry_run {
-        let dir = config.state_dir.join("dry-run").join(&manifest.document).join(&manifest.period);
-        std::fs::create_dir_all(&dir).map_err(|source| ArchiveError::Io { path: dir.clone(), source })?;
-        for (name, body) in &files {
-            body.write_to(&dir.join(name))?;
-        }
-        let entry = Entry { dir, manifest, superseded: false };
-        let delivery = dry_run_messages(config, &entry, &follow_up.pledge)?;
-        return Ok(Published {
-            dir: entry.dir,
-            manifest: entry.manifest,
-            dry_run: true,
-            stale: follow_up.stale.clone(),
-            site: None,
-            delivery,
-        });
+        return dry_run(config, manifest, &files, &follow_up);
     }
     let entry = archive.write(manifest, &files, options.force)?;
     info!(dir = %entry.dir.display(), version = entry.manifest.version, "archived");
@@ -369,6 +317,88 @@ pub async fn publish(
         dry_run: false,
         stale: follow_up.stale.clone(),
         site: Some(site),
+        delivery,
+    })
+}
+
+/// The pledge document whose period covers the period's year.
+fn document_for<'a>(config: &'a Config, period: &Period) -> Result<&'a Pledge, PipelineError> {
+    config
+        .pledge_for_year(period.year)
+        .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })
+}
+
+/// A verdict is never published before its date (docs/periods.md).
+fn refuse_early_verdict(config: &Config, period: &Period) -> Result<(), PipelineError> {
+    let today = crate::clock::today(config.schedule.timezone)?;
+    if period.as_of > today {
+        return Err(PipelineError::EarlyVerdict { period: period.name.clone(), as_of: period.as_of, today });
+    }
+    Ok(())
+}
+
+/// A published period is published again only with `--force`.
+fn refuse_republication(archive: &Archive, document: &str, period: &Period) -> Result<(), PipelineError> {
+    match archive.current(document, &period.name)? {
+        Some(earlier) => Err(ArchiveError::AlreadyPublished {
+            document: document.to_string(),
+            period: period.name.clone(),
+            generated_at: earlier.manifest.generated_at,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// The manifest of a new entry: every recipient pending; files, hashes and the version are filled in by the archive.
+fn new_manifest(
+    config: &Config,
+    document: String,
+    follow_up: &FollowUp,
+    options: &PublishOptions,
+    input_hash: String,
+) -> Manifest {
+    let deliveries = config
+        .recipients
+        .all()
+        .map(|(role, address)| (crate::deliver::delivery_key(role, address), DeliveryStatus::Pending.key().to_string()))
+        .collect();
+    Manifest {
+        document,
+        period: follow_up.period.name.clone(),
+        as_of: follow_up.period.as_of,
+        generated_at: options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_hash: config.config_hash.clone(),
+        input_hash,
+        files: BTreeMap::new(),
+        deliveries,
+        version: 1,
+        correction: options.reason.clone(),
+    }
+}
+
+/// A dry run: the files go to `state/dry-run/<document>/<period>/`, the messages to `outbox/dry-run/`; nothing is
+/// archived or sent.
+fn dry_run(
+    config: &Config,
+    manifest: Manifest,
+    files: &[(String, Body)],
+    follow_up: &FollowUp,
+) -> Result<Published, PipelineError> {
+    let dir = config.state_dir.join("dry-run").join(&manifest.document).join(&manifest.period);
+    std::fs::create_dir_all(&dir).map_err(|source| ArchiveError::Io { path: dir.clone(), source })?;
+    for (name, body) in files {
+        body.write_to(&dir.join(name))?;
+    }
+    let entry = Entry { dir, manifest, superseded: false };
+    let delivery = dry_run_messages(config, &entry, &follow_up.pledge)?;
+    Ok(Published {
+        dir: entry.dir,
+        manifest: entry.manifest,
+        dry_run: true,
+        stale: follow_up.stale.clone(),
+        site: None,
         delivery,
     })
 }

@@ -93,13 +93,13 @@ async fn stale_records_refuse_publishing_when_configured() {
     let records = RecordsOverride(vec![f.path("old.csv")]);
 
     let config = Config::load(&f.config(), &Env::default()).unwrap();
-    let warned = follow_up(&config, "2021-H1", None, &records, &[]).await.unwrap();
+    let warned = follow_up(&config, &lofte::period::Period::parse("2021-H1").unwrap(), &records, &[]).await.unwrap();
     assert!(warned.stale.is_some());
     require_fresh(&config, &warned).expect("only a warning while refuse_publish = false");
 
     f.edit("config/lofte.toml", "refuse_publish = false", "refuse_publish = true");
     let config = Config::load(&f.config(), &Env::default()).unwrap();
-    let stale = follow_up(&config, "2021-H1", None, &records, &[]).await.unwrap();
+    let stale = follow_up(&config, &lofte::period::Period::parse("2021-H1").unwrap(), &records, &[]).await.unwrap();
     let err = require_fresh(&config, &stale).unwrap_err();
     assert!(matches!(err, PipelineError::Stale(_)));
     assert_eq!(err.exit_code(), 1);
