@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::raw::{RawRecipients, RawSchedule, RawSettings, RawSource, SourceKind};
+use super::raw::{RawMail, RawRecipients, RawSchedule, RawSettings, RawSource, SourceKind};
 use super::{
     ApiConfig, Config, Env, Freshness, Language, MailConfig, Recipients, ScheduleConfig, ScheduledRun, SmtpConfig,
     SmtpSettings, SourceConfig,
@@ -47,49 +47,10 @@ pub(super) fn from_text(
         &mut warnings,
     );
     let config_hash = crate::hash::hex(&hasher.finalize());
-    let sources: Vec<SourceConfig> = raw.sources.into_iter().filter_map(|s| source(s, base, &mut problems)).collect();
-    for (i, s) in sources.iter().enumerate() {
-        if sources[..i].iter().any(|t| t.name() == s.name()) {
-            others.push(Problem::whole(path, format!("two sources are named {:?}: give each its own name", s.name())));
-        }
-    }
+    let sources = sources(raw.sources, base, path, &mut problems, &mut others);
     let recipients = recipients(raw.recipients, &mut problems);
-    if raw.mail.list_id.get_ref().chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-        || !raw.mail.list_id.get_ref().contains('.')
-    {
-        problems.at(
-            raw.mail.list_id.span(),
-            "mail.list_id must be a dotted name without spaces, e.g. \"medborgarloften.kommun.example.se\"",
-        );
-    }
-    let unsubscribe = raw.mail.unsubscribe.get_ref();
-    if !(unsubscribe.starts_with("mailto:") || unsubscribe.starts_with("https://"))
-        || unsubscribe.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        problems.at(
-            raw.mail.unsubscribe.span(),
-            "mail.unsubscribe must be a mailto: or https: address without spaces or line breaks",
-        );
-    }
-    for address in [Some(&raw.mail.from), raw.mail.reply_to.as_ref()].into_iter().flatten() {
-        if address.get_ref().chars().any(char::is_control) {
-            problems.at(
-                address.span(),
-                format!("{:?} holds a line break or control character, which would break the mail headers: write it on one line", address.get_ref()),
-            );
-        } else if !is_valid_address(bare_address(address.get_ref()))
-            || address.get_ref().parse::<lettre::message::Mailbox>().is_err()
-        {
-            problems.at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref()));
-        }
-    }
-    let smtp_settings = match (&env.smtp_url, &raw.smtp.url) {
-        (Some(url), _) => {
-            SmtpSettings::parse(url).map_err(|p| others.push(Problem::whole("environment LOFTE_SMTP_URL", p))).ok()
-        }
-        (None, Some(url)) => SmtpSettings::parse(url.get_ref()).map_err(|p| problems.at(url.span(), p)).ok(),
-        (None, None) => None,
-    };
+    check_mail(&raw.mail, &mut problems);
+    let smtp_settings = smtp(env, raw.smtp.url.as_ref(), &mut problems, &mut others);
     let schedule = schedule(raw.schedule, &mut problems);
 
     others.extend(problems.list);
@@ -119,6 +80,73 @@ pub(super) fn from_text(
         freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
         warnings,
     })
+}
+
+/// The sources, each checked, and no two with one name.
+fn sources(
+    raw: Vec<Spanned<RawSource>>,
+    base: &Path,
+    path: &Path,
+    problems: &mut Problems,
+    others: &mut Vec<Problem>,
+) -> Vec<SourceConfig> {
+    let sources: Vec<SourceConfig> = raw.into_iter().filter_map(|s| source(s, base, problems)).collect();
+    for (i, s) in sources.iter().enumerate() {
+        if sources[..i].iter().any(|t| t.name() == s.name()) {
+            others.push(Problem::whole(path, format!("two sources are named {:?}: give each its own name", s.name())));
+        }
+    }
+    sources
+}
+
+/// `[mail]`: list headers and addresses that are safe to put into a header.
+fn check_mail(mail: &RawMail, problems: &mut Problems) {
+    if mail.list_id.get_ref().chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        || !mail.list_id.get_ref().contains('.')
+    {
+        problems.at(
+            mail.list_id.span(),
+            "mail.list_id must be a dotted name without spaces, e.g. \"medborgarloften.kommun.example.se\"",
+        );
+    }
+    let unsubscribe = mail.unsubscribe.get_ref();
+    if !(unsubscribe.starts_with("mailto:") || unsubscribe.starts_with("https://"))
+        || unsubscribe.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        problems.at(
+            mail.unsubscribe.span(),
+            "mail.unsubscribe must be a mailto: or https: address without spaces or line breaks",
+        );
+    }
+    for address in [Some(&mail.from), mail.reply_to.as_ref()].into_iter().flatten() {
+        if address.get_ref().chars().any(char::is_control) {
+            problems.at(
+                address.span(),
+                format!("{:?} holds a line break or control character, which would break the mail headers: write it on one line", address.get_ref()),
+            );
+        } else if !is_valid_address(bare_address(address.get_ref()))
+            || address.get_ref().parse::<lettre::message::Mailbox>().is_err()
+        {
+            problems.at(address.span(), format!("{:?} is not a valid e-mail address", address.get_ref()));
+        }
+    }
+}
+
+/// The SMTP settings from `LOFTE_SMTP_URL` (which wins) or `[smtp] url`, parsed once for the check and the
+/// transport alike.
+fn smtp(
+    env: &Env,
+    url: Option<&Spanned<String>>,
+    problems: &mut Problems,
+    others: &mut Vec<Problem>,
+) -> Option<SmtpSettings> {
+    match (&env.smtp_url, url) {
+        (Some(url), _) => {
+            SmtpSettings::parse(url).map_err(|p| others.push(Problem::whole("environment LOFTE_SMTP_URL", p))).ok()
+        }
+        (None, Some(url)) => SmtpSettings::parse(url.get_ref()).map_err(|p| problems.at(url.span(), p)).ok(),
+        (None, None) => None,
+    }
 }
 
 /// Reads and validates each listed pledge document; their problems go to `others` (they are in other files).

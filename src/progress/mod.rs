@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::period::{Month, Period};
-use crate::pledge::{Party, Pledge, Target};
+use crate::pledge::{Commitment, Party, Pledge, Target};
 use crate::validate::Validated;
 
 pub use status::Status;
@@ -146,88 +146,121 @@ pub fn compute(
             end: pledge.end,
         });
     }
-    let days_total = days_inclusive(pledge.start, pledge.end);
-    let days_elapsed = days_inclusive(pledge.start, as_of);
+    let days = Days { elapsed: days_inclusive(pledge.start, as_of), total: days_inclusive(pledge.start, pledge.end) };
     let sums = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
     let months = month_keys(pledge.start, as_of);
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
-
-    let mut pledges = Vec::with_capacity(pledge.commitments.len());
-    for (index, c) in pledge.commitments.iter().enumerate() {
-        let mut sum = sums.commitments.get(&index).cloned().unwrap_or_default();
-        let publications = if c.counts_publications { counted_publications.len() as u64 } else { 0 };
-        if c.counts_publications {
-            for date in &counted_publications {
-                *sum.by_month.entry(month_key(*date)).or_default() += 1;
-            }
-            sum.achieved += publications;
-        }
-        let mut by_month: BTreeMap<String, u64> = months.iter().map(|m| (m.clone(), 0)).collect();
-        by_month.extend(sum.by_month.iter().map(|(k, v)| (k.clone(), *v)));
-        let mut by_location: BTreeMap<String, u64> = c.places.iter().map(|p| (p.clone(), 0)).collect();
-        by_location.extend(sum.by_location.iter().map(|(k, v)| (k.clone(), *v)));
-
-        let ended = as_of >= pledge.end;
-        let (target, achieved, expected_by_now, forecast, status, milestones) = match &c.target {
-            Target::Milestones { milestones } => {
-                let done: BTreeMap<String, bool> =
-                    milestones.iter().map(|m| (m.key.clone(), sum.milestones.contains(&m.key))).collect();
-                let n_done = done.values().filter(|d| **d).count();
-                let status = status::milestones(n_done, milestones.len(), ended);
-                (milestones.len() as u32, n_done as u64, None, None, status, done)
-            }
-            target => {
-                let value = target.at_least().unwrap_or_default();
-                let expected = f64::from(value) * f64::from(days_elapsed) / f64::from(days_total);
-                let forecast = sum.achieved as f64 * f64::from(days_total) / f64::from(days_elapsed);
-                let status = status::at_least(value, sum.achieved, days_elapsed, days_total);
-                (value, sum.achieved, Some(expected), Some(forecast), status, BTreeMap::new())
-            }
-        };
-        pledges.push(CommitmentProgress {
-            id: c.id.clone(),
-            party: c.party,
-            target,
-            baseline: match c.target {
-                Target::Increase { baseline, .. } => Some(baseline),
-                _ => None,
-            },
-            achieved,
-            expected_by_now,
-            forecast,
-            status,
-            by_month,
-            by_location,
-            milestones,
-            publications,
-            provenance: Provenance { achieved: sum.ids, by_month: sum.month_ids, by_location: sum.location_ids },
-        });
-    }
-    let mut by_party: BTreeMap<Party, u64> = [(Party::Polisen, 0), (Party::Kommunen, 0)].into_iter().collect();
-    for (c, p) in pledge.commitments.iter().zip(&pledges) {
-        if !matches!(c.target, Target::Milestones { .. }) {
-            *by_party.entry(c.party).or_default() += p.achieved;
-        }
-    }
+    let ended = as_of >= pledge.end;
+    let pledges: Vec<CommitmentProgress> = pledge
+        .commitments
+        .iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let mut sum = sums.commitments.get(&index).cloned().unwrap_or_default();
+            let publications = if c.counts_publications { add_publications(&mut sum, &counted_publications) } else { 0 };
+            commitment(c, sum, &months, days, ended, publications)
+        })
+        .collect();
     Ok(Progress {
         document: pledge.id.clone(),
         period: period.name.clone(),
         as_of,
-        days_elapsed,
-        days_total,
+        days_elapsed: days.elapsed,
+        days_total: days.total,
+        by_party: by_party(pledge, &pledges),
         pledges,
-        by_party,
-        records: RecordCounts {
-            accepted: validated.accepted.len(),
-            rejected: validated.rejected.len(),
-            duplicates: validated.duplicates,
-            after_as_of: sums.after_as_of,
-            by_reason: validated.rejected.iter().fold(BTreeMap::new(), |mut m, r| {
-                *m.entry(r.reason.code().to_string()).or_default() += 1;
-                m
-            }),
-        },
+        records: record_counts(validated, sums.after_as_of),
     })
+}
+
+/// Days elapsed up to as-of and days in the whole period, both counted inclusively.
+#[derive(Debug, Clone, Copy)]
+struct Days {
+    elapsed: u32,
+    total: u32,
+}
+
+/// Follow-ups published to the public list count for `counts_publications` commitments, in their month too.
+fn add_publications(sum: &mut frame::CommitmentSums, publications: &[NaiveDate]) -> u64 {
+    for date in publications {
+        *sum.by_month.entry(month_key(*date)).or_default() += 1;
+    }
+    sum.achieved += publications.len() as u64;
+    publications.len() as u64
+}
+
+/// The figures and status of one commitment, with every month and every listed place present (zero when empty).
+fn commitment(
+    c: &Commitment,
+    sum: frame::CommitmentSums,
+    months: &[String],
+    days: Days,
+    ended: bool,
+    publications: u64,
+) -> CommitmentProgress {
+    let mut by_month: BTreeMap<String, u64> = months.iter().map(|m| (m.clone(), 0)).collect();
+    by_month.extend(sum.by_month.iter().map(|(k, v)| (k.clone(), *v)));
+    let mut by_location: BTreeMap<String, u64> = c.places.iter().map(|p| (p.clone(), 0)).collect();
+    by_location.extend(sum.by_location.iter().map(|(k, v)| (k.clone(), *v)));
+    let (target, achieved, expected_by_now, forecast, status, milestones) = match &c.target {
+        Target::Milestones { milestones } => {
+            let done: BTreeMap<String, bool> =
+                milestones.iter().map(|m| (m.key.clone(), sum.milestones.contains(&m.key))).collect();
+            let n_done = done.values().filter(|d| **d).count();
+            let status = status::milestones(n_done, milestones.len(), ended);
+            (milestones.len() as u32, n_done as u64, None, None, status, done)
+        }
+        target => {
+            let value = target.at_least().unwrap_or_default();
+            let expected = f64::from(value) * f64::from(days.elapsed) / f64::from(days.total);
+            let forecast = sum.achieved as f64 * f64::from(days.total) / f64::from(days.elapsed);
+            let status = status::at_least(value, sum.achieved, days.elapsed, days.total);
+            (value, sum.achieved, Some(expected), Some(forecast), status, BTreeMap::new())
+        }
+    };
+    CommitmentProgress {
+        id: c.id.clone(),
+        party: c.party,
+        target,
+        baseline: match c.target {
+            Target::Increase { baseline, .. } => Some(baseline),
+            _ => None,
+        },
+        achieved,
+        expected_by_now,
+        forecast,
+        status,
+        by_month,
+        by_location,
+        milestones,
+        publications,
+        provenance: Provenance { achieved: sum.ids, by_month: sum.month_ids, by_location: sum.location_ids },
+    }
+}
+
+/// Sum of counted activities per party (milestones are not activities and do not count).
+fn by_party(pledge: &Pledge, pledges: &[CommitmentProgress]) -> BTreeMap<Party, u64> {
+    let mut by_party: BTreeMap<Party, u64> = [(Party::Polisen, 0), (Party::Kommunen, 0)].into_iter().collect();
+    for (c, p) in pledge.commitments.iter().zip(pledges) {
+        if !matches!(c.target, Target::Milestones { .. }) {
+            *by_party.entry(c.party).or_default() += p.achieved;
+        }
+    }
+    by_party
+}
+
+/// What happened to the input rows, with the rejected ones per reason.
+fn record_counts(validated: &Validated, after_as_of: usize) -> RecordCounts {
+    RecordCounts {
+        accepted: validated.accepted.len(),
+        rejected: validated.rejected.len(),
+        duplicates: validated.duplicates,
+        after_as_of,
+        by_reason: validated.rejected.iter().fold(BTreeMap::new(), |mut m, r| {
+            *m.entry(r.reason.code().to_string()).or_default() += 1;
+            m
+        }),
+    }
 }
 
 /// Days from `start` to `end`, both included.

@@ -50,6 +50,9 @@ pub enum SiteError {
     /// An archived `results.json` cannot be read back.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// The open data could not be written.
+    #[error("results.csv: {0}")]
+    OpenData(#[from] csv::Error),
     /// A file or folder of the site could not be written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -189,18 +192,51 @@ fn month_name(key: &str, lang: Language) -> String {
 /// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
 pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteError> {
     let texts = Texts::load(config.language)?;
-    let lang = match config.language {
-        Language::Sv => "sv",
-        Language::En => "en",
-    };
-    let mut env = Environment::new();
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)?;
+    let (entries, left_out) = verified_entries(archive)?;
+    let published: Vec<SiteEntry> =
+        entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
+
+    let site = &config.site_dir;
+    let site_io = |source| SiteError::Io { path: site.clone(), source };
+    swap::clean(site).map_err(site_io)?;
+    let pages = Pages::new(&texts, config.language, swap::new_version(site).map_err(site_io)?)?;
+
+    let mut documents: BTreeMap<String, DocumentView> = BTreeMap::new();
+    for p in &published {
+        let followup = pages.followup(p)?;
+        documents
+            .entry(p.entry.manifest.document.clone())
+            .or_insert_with(|| DocumentView {
+                id: p.pledge.id.clone(),
+                title: p.pledge.title.clone(),
+                municipality: p.pledge.municipality.clone(),
+                police_area: p.pledge.police_area.clone(),
+                followups: Vec::new(),
+            })
+            .followups
+            .push(followup);
     }
-    let t: BTreeMap<String, String> = texts.all_plain();
-    // Only entries whose files still match their manifest reach the public: a changed file is left out and named.
+    for doc in documents.values() {
+        let page = pages.render("document.html", "../", context! { doc => Value::from(Serde(doc)) })?;
+        pages.put(&format!("{}/index.html", doc.id), page.as_bytes())?;
+    }
+    let docs: Vec<&DocumentView> = documents.values().collect();
+    let index = pages.render("index.html", "", context! { documents => Value::from(Serde(&docs)) })?;
+    pages.put("index.html", index.as_bytes())?;
+    pages.put("feed.xml", feed(&pages, &published)?.as_bytes())?;
+    pages.put("results.csv", &results_csv(&published)?)?;
+    pages.put("style.css", STYLE.as_bytes())?;
+
+    crate::fault::point("site-before-switch");
+    swap::switch(site, &pages.dir).map_err(site_io)?;
+    Ok(SiteWritten { index: site.join("index.html"), left_out })
+}
+
+/// The current entries whose files still match their manifest, and what was found changed in the others: only
+/// verified entries reach the public.
+fn verified_entries(archive: &Archive) -> Result<(Vec<Entry>, Vec<String>), SiteError> {
     let mut left_out = Vec::new();
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut entries = Vec::new();
     for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
         let problems = crate::archive::verify_entry(&entry)?;
         if problems.is_empty() {
@@ -210,79 +246,66 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
             left_out.extend(problems);
         }
     }
-    let published: Vec<SiteEntry> =
-        entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
+    Ok((entries, left_out))
+}
 
-    let site = &config.site_dir;
-    let site_io = |source| SiteError::Io { path: site.clone(), source };
-    swap::clean(site).map_err(site_io)?;
-    let temp = swap::new_version(site).map_err(site_io)?;
-    let put = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
-        let path = temp.join(rel);
+/// The templates, the texts and the version folder the pages go into.
+struct Pages<'a> {
+    env: Environment<'static>,
+    texts: &'a Texts,
+    lang: &'static str,
+    t: BTreeMap<String, String>,
+    dir: PathBuf,
+}
+
+impl<'a> Pages<'a> {
+    fn new(texts: &'a Texts, language: Language, dir: PathBuf) -> Result<Pages<'a>, SiteError> {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        let lang = match language {
+            Language::Sv => "sv",
+            Language::En => "en",
+        };
+        Ok(Pages { env, texts, lang, t: texts.all_plain(), dir })
+    }
+
+    /// Renders a template; `root` is the relative way back to the site's top, `extra` the page's own values.
+    fn render(&self, name: &str, root: &str, extra: Value) -> Result<String, SiteError> {
+        let base = context! { lang => self.lang, root => root, t => self.t.clone() };
+        Ok(self.env.get_template(name)?.render(context! { ..base, ..extra })?)
+    }
+
+    /// Writes a file of the new version.
+    fn put(&self, rel: &str, bytes: &[u8]) -> Result<(), SiteError> {
+        let path = self.dir.join(rel);
         let io = |source| SiteError::Io { path: path.clone(), source };
-        fs::create_dir_all(path.parent().unwrap_or(&temp)).map_err(io)?;
+        fs::create_dir_all(path.parent().unwrap_or(&self.dir)).map_err(io)?;
         fs::write(&path, bytes).map_err(|source| SiteError::Io { path: path.clone(), source })
-    };
-    let render =
-        |name: &str, ctx: Value| env.get_template(name).and_then(|tpl| tpl.render(ctx)).map_err(SiteError::from);
+    }
 
-    let mut documents: BTreeMap<String, DocumentView> = BTreeMap::new();
-    for p in &published {
+    /// One follow-up's folder (its page, the public PDF and `results.json`) and its line on the document's page.
+    fn followup(&self, p: &SiteEntry) -> Result<FollowUpView, SiteError> {
         let m = &p.entry.manifest;
         let rel = format!("{}/{}", m.document, m.period);
         for file in [public_pdf(p.entry), RESULTS_FILE.to_string()] {
             let bytes = fs::read(p.entry.dir.join(&file))
                 .map_err(|source| SiteError::Io { path: p.entry.dir.join(&file), source })?;
-            put(&format!("{rel}/{file}"), &bytes)?;
+            self.put(&format!("{rel}/{file}"), &bytes)?;
         }
-        let page = render(
-            "report.html",
-            context! { lang => lang, root => "../../", t => t.clone(), r => report_view(&texts, p) },
-        )?;
-        put(&format!("{rel}/index.html"), page.as_bytes())?;
-        let published_text =
-            generated(p.entry).map(|g| format::date(g.date_naive(), texts.language())).unwrap_or_default();
-        documents
-            .entry(m.document.clone())
-            .or_insert_with(|| DocumentView {
-                id: p.pledge.id.clone(),
-                title: p.pledge.title.clone(),
-                municipality: p.pledge.municipality.clone(),
-                police_area: p.pledge.police_area.clone(),
-                followups: Vec::new(),
-            })
-            .followups
-            .push(FollowUpView {
-                period: m.period.clone(),
-                heading: heading(&texts, p),
-                published: texts.render("site_published", context! { date => published_text }),
-                pdf: public_pdf(p.entry),
-                rows: rows(&texts, p),
-            });
+        let page = self.render("report.html", "../../", context! { r => report_view(self.texts, p) })?;
+        self.put(&format!("{rel}/index.html"), page.as_bytes())?;
+        let published =
+            generated(p.entry).map(|g| format::date(g.date_naive(), self.texts.language())).unwrap_or_default();
+        Ok(FollowUpView {
+            period: m.period.clone(),
+            heading: heading(self.texts, p),
+            published: self.texts.render("site_published", context! { date => published }),
+            pdf: public_pdf(p.entry),
+            rows: rows(self.texts, p),
+        })
     }
-    for doc in documents.values() {
-        let page = render(
-            "document.html",
-            context! { lang => lang, root => "../", t => t.clone(), doc => Value::from(Serde(doc)) },
-        )?;
-        put(&format!("{}/index.html", doc.id), page.as_bytes())?;
-    }
-    let docs: Vec<&DocumentView> = documents.values().collect();
-    put(
-        "index.html",
-        render(
-            "index.html",
-            context! { lang => lang, root => "", t => t.clone(), documents => Value::from(Serde(&docs)) },
-        )?
-        .as_bytes(),
-    )?;
-    put("feed.xml", feed(&render, &texts, &published, lang, &t)?.as_bytes())?;
-    put("results.csv", &results_csv(&published))?;
-    put("style.css", STYLE.as_bytes())?;
-
-    crate::fault::point("site-before-switch");
-    swap::switch(site, &temp).map_err(site_io)?;
-    Ok(SiteWritten { index: site.join("index.html"), left_out })
 }
 
 /// What [`write`] did.
@@ -294,13 +317,8 @@ pub struct SiteWritten {
     pub left_out: Vec<String>,
 }
 
-fn feed(
-    render: &dyn Fn(&str, Value) -> Result<String, SiteError>,
-    texts: &Texts,
-    published: &[SiteEntry],
-    lang: &str,
-    t: &BTreeMap<String, String>,
-) -> Result<String, SiteError> {
+fn feed(pages: &Pages, published: &[SiteEntry]) -> Result<String, SiteError> {
+    let texts = pages.texts;
     // Newest first, as feed readers expect.
     let mut newest: Vec<&SiteEntry> = published.iter().collect();
     newest.sort_by(|a, b| b.entry.manifest.generated_at.cmp(&a.entry.manifest.generated_at));
@@ -323,15 +341,14 @@ fn feed(
         .map(|p| p.entry.manifest.generated_at.clone())
         .max()
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
-    render("feed.xml", context! { lang => lang, t => t.clone(), entries => entries, updated => updated })
+    pages.render("feed.xml", "", context! { entries => entries, updated => updated })
 }
 
 /// Open data: one row per commitment per publication, every cell inert in a spreadsheet.
-#[must_use]
-fn results_csv(published: &[SiteEntry]) -> Vec<u8> {
+fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
     // A BOM, so that Excel on Swedish Windows reads the file as UTF-8.
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(b"\xEF\xBB\xBF".to_vec());
-    let _ = w.write_record([
+    w.write_record([
         "document",
         "municipality",
         "period",
@@ -345,7 +362,7 @@ fn results_csv(published: &[SiteEntry]) -> Vec<u8> {
         "expected_by_now",
         "forecast",
         "status",
-    ]);
+    ])?;
     for p in published {
         let m = &p.entry.manifest;
         for (c, cp) in p.pledge.commitments.iter().zip(&p.pledges) {
@@ -364,8 +381,8 @@ fn results_csv(published: &[SiteEntry]) -> Vec<u8> {
                 cp.forecast.map(|f| format!("{f:.2}")).unwrap_or_default(),
                 cp.status.key().to_string(),
             ];
-            let _ = w.write_record(row.iter().map(|c| inert(c)));
+            w.write_record(row.iter().map(|c| inert(c)))?;
         }
     }
-    w.into_inner().unwrap_or_default()
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
