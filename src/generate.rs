@@ -97,34 +97,64 @@ fn in_term(d: NaiveDate) -> bool {
 #[must_use]
 pub fn sample(seed: u64) -> Vec<SampleRow> {
     let mut rng = Rng::new(seed);
-    let mut rows = Vec::new();
-    let mut add =
-        |date: NaiveDate, party: &str, activity: &str, location: &str, count: &str, milestone: &str, note: &str| {
-            rows.push(SampleRow {
-                id: String::new(),
-                date: date.to_string(),
-                party: party.into(),
-                activity: activity.into(),
-                location: location.into(),
-                count: count.into(),
-                milestone: milestone.into(),
-                note: note.into(),
-            });
-        };
-    // Speed controls: about one a week, fewer during the summer holidays.
+    let mut rows = Rows(Vec::new());
+    // The order of the steps is the order the seeded generator draws in: keep it, or the sample changes.
+    police_traffic(&mut rng, &mut rows);
+    foot_patrols(&mut rng, &mut rows);
+    municipality(&mut rows);
+    social_media(&mut rng, &mut rows);
+    let mut rows = rows.0;
+    rows.sort_by(|a, b| a.date.cmp(&b.date));
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.id = format!("OSK21-{:04}", i + 1);
+    }
+    rows.extend(bad_rows(&rows));
+    rows
+}
+
+/// The sample's rows as they are made (ids are given once they are sorted).
+struct Rows(Vec<SampleRow>);
+
+impl Rows {
+    #[allow(clippy::too_many_arguments)] // one argument per CSV column reads best here
+    fn add(
+        &mut self,
+        date: NaiveDate,
+        party: &str,
+        activity: &str,
+        location: &str,
+        count: &str,
+        milestone: &str,
+        note: &str,
+    ) {
+        self.0.push(SampleRow {
+            id: String::new(),
+            date: date.to_string(),
+            party: party.into(),
+            activity: activity.into(),
+            location: location.into(),
+            count: count.into(),
+            milestone: milestone.into(),
+            note: note.into(),
+        });
+    }
+}
+
+/// Speed controls (about one a week, fewer during the summer holidays) and controls of motor-borne youth (spring
+/// evenings and the start of the autumn term).
+fn police_traffic(rng: &mut Rng, rows: &mut Rows) {
     for (month, n) in
         [(1, 5), (2, 4), (3, 5), (4, 5), (5, 5), (6, 4), (7, 1), (8, 3), (9, 5), (10, 5), (11, 5), (12, 4)]
     {
         for _ in 0..n {
             let road = *rng.pick(&ROADS);
             let note = if rng.below(4) == 0 { "Efter medborgarklagomål via kommunens e-tjänst" } else { "" };
-            add(weekday_in(&mut rng, month), "polisen", "hastighetskontroll", road, "", "", note);
+            rows.add(weekday_in(rng, month), "polisen", "hastighetskontroll", road, "", "", note);
         }
     }
-    // Motor-borne youth: spring evenings and the start of the autumn term.
     for month in [4, 5, 8] {
-        add(
-            weekday_in(&mut rng, month),
+        rows.add(
+            weekday_in(rng, month),
             "polisen",
             "trafikkontroll_ungdom",
             "Hamnen",
@@ -133,7 +163,10 @@ pub fn sample(seed: u64) -> Vec<SampleRow> {
             "EPA-traktorer och mopeder",
         );
     }
-    // Foot patrols at the four schools, in term time only.
+}
+
+/// Foot patrols at the four schools, in term time only, the school's name written as people write it.
+fn foot_patrols(rng: &mut Rng, rows: &mut Rows) {
     let mut date = day(2021, 1, 12);
     while date.year() == 2021 {
         if in_term(date) && rng.below(9) == 0 {
@@ -143,14 +176,17 @@ pub fn sample(seed: u64) -> Vec<SampleRow> {
                 1 => format!(" {school}"),
                 _ => school.to_string(),
             };
-            add(date, "polisen", "fotpatrull_skola", &written, "", "", "");
+            rows.add(date, "polisen", "fotpatrull_skola", &written, "", "", "");
         }
         date += Duration::days(1);
     }
-    // The municipality: LUPP in spring and autumn, one safety walk, the county training.
-    add(day(2021, 3, 16), "kommunen", "lupp_enkat", "", "", "ak8", "Enkäten genomförd i alla åk 8-klasser");
-    add(day(2021, 10, 12), "kommunen", "lupp_enkat", "", "", "gy2", "");
-    add(
+}
+
+/// The municipality: LUPP in spring and autumn, one safety walk, the county training.
+fn municipality(rows: &mut Rows) {
+    rows.add(day(2021, 3, 16), "kommunen", "lupp_enkat", "", "", "ak8", "Enkäten genomförd i alla åk 8-klasser");
+    rows.add(day(2021, 10, 12), "kommunen", "lupp_enkat", "", "", "gy2", "");
+    rows.add(
         day(2021, 5, 20),
         "kommunen",
         "trygghetsvandring",
@@ -159,7 +195,7 @@ pub fn sample(seed: u64) -> Vec<SampleRow> {
         "",
         "Elevråden från Vallhallaskolan och Rödsleskolan deltog;\nkontakt: rektor",
     );
-    add(
+    rows.add(
         day(2021, 9, 23),
         "kommunen",
         "utbildning_fri_fran_vald",
@@ -168,21 +204,18 @@ pub fn sample(seed: u64) -> Vec<SampleRow> {
         "",
         "Tre deltagare från socialförvaltningen",
     );
-    // Social media: several posts a week, sometimes batched.
+}
+
+/// Social media: several posts a week, sometimes batched.
+fn social_media(rng: &mut Rng, rows: &mut Rows) {
     let mut date = day(2021, 1, 1);
     while date.year() == 2021 {
         if rng.below(2) == 0 {
             let count = if rng.below(8) == 0 { "2" } else { "" };
-            add(date, "polisen", "inlagg_sociala_medier", "Facebook", count, "", "");
+            rows.add(date, "polisen", "inlagg_sociala_medier", "Facebook", count, "", "");
         }
         date += Duration::days(1);
     }
-    rows.sort_by(|a, b| a.date.cmp(&b.date));
-    for (i, row) in rows.iter_mut().enumerate() {
-        row.id = format!("OSK21-{:04}", i + 1);
-    }
-    rows.extend(bad_rows(&rows));
-    rows
 }
 
 /// Realistic mistakes, one of each kind the validation knows.
