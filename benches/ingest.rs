@@ -35,7 +35,9 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let rss_before = peak_rss_mb();
     let started = Instant::now();
-    let follow_up = runtime.block_on(pipeline::follow_up(&config, &lofte::period::Period::parse("2021").expect("period"), &records, &[])).expect("pipeline");
+    let follow_up = runtime
+        .block_on(pipeline::follow_up(&config, &lofte::period::Period::parse("2021").expect("period"), &records, &[]))
+        .expect("pipeline");
     let elapsed = started.elapsed();
     let peak = peak_rss_mb();
     let (accepted, rejected, duplicates) =

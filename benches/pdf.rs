@@ -15,7 +15,12 @@ fn main() {
     let config = Config::load(&root.join("config/lofte.toml"), &Env::default()).expect("shipped config");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let follow_up = runtime
-        .block_on(pipeline::follow_up(&config, &lofte::period::Period::parse("2021-H1").expect("period"), &RecordsOverride::default(), &[]))
+        .block_on(pipeline::follow_up(
+            &config,
+            &lofte::period::Period::parse("2021-H1").expect("period"),
+            &RecordsOverride::default(),
+            &[],
+        ))
         .expect("pipeline");
     let texts = Texts::load(config.language).expect("templates");
     let hash = input_hash(&follow_up.validated);

@@ -191,9 +191,9 @@ pub enum CliError {
     /// Writing output failed.
     #[error("cannot write {path}: {source}")]
     Output {
-        /// Where.
+        /// The file, or `-` for standard output.
         path: String,
-        /// Why.
+        /// The cause.
         source: std::io::Error,
     },
     /// The archive could not be read or written.

@@ -97,7 +97,9 @@ impl TestClock {
         TestClock { state }
     }
 
-    /// Sets the time, forward or back (a step of the system clock); sleepers whose deadline it reaches wake.
+    /// Sets the time, forward or back (a step of the system clock); sleepers whose deadline it reaches wake. A step
+    /// back wakes no one: a sleep here waits for its deadline on this clock, where the [`SystemClock`]'s sleep is a
+    /// duration that ends whatever the wall clock does.
     pub fn set(&self, now: DateTime<Utc>) {
         self.state.send_modify(|s| s.now = now);
     }

@@ -220,16 +220,17 @@ fn social_media(rng: &mut Rng, rows: &mut Rows) {
 
 /// Realistic mistakes, one of each kind the validation knows.
 fn bad_rows(good: &[SampleRow]) -> Vec<SampleRow> {
-    let row = |id: &str, date: &str, party: &str, activity: &str, location: &str, count: &str, milestone: &str| SampleRow {
-        id: id.into(),
-        date: date.into(),
-        party: party.into(),
-        activity: activity.into(),
-        location: location.into(),
-        count: count.into(),
-        milestone: milestone.into(),
-        note: String::new(),
-    };
+    let row =
+        |id: &str, date: &str, party: &str, activity: &str, location: &str, count: &str, milestone: &str| SampleRow {
+            id: id.into(),
+            date: date.into(),
+            party: party.into(),
+            activity: activity.into(),
+            location: location.into(),
+            count: count.into(),
+            milestone: milestone.into(),
+            note: String::new(),
+        };
     let mut bad = vec![
         row("OSK21-9001", "2020-12-30", "polisen", "hastighetskontroll", "Kalmarvägen", "", ""),
         row("OSK21-9002", "2021-02-30", "polisen", "hastighetskontroll", "Varvsgatan", "", ""),

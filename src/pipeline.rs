@@ -73,7 +73,7 @@ pub enum PipelineError {
         period: String,
         /// Its as-of date.
         as_of: NaiveDate,
-        /// Today.
+        /// Today, in the schedule's time zone.
         today: NaiveDate,
     },
     /// `LOFTE_NOW` is set but not a time.

@@ -146,7 +146,7 @@ pub struct RunRecord {
     pub started_at: String,
     /// `published`, `skipped`, `failed`, `missed`.
     pub outcome: String,
-    /// Details.
+    /// What happened: the delivery summary, or why it failed or waits.
     pub message: String,
 }
 

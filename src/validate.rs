@@ -56,7 +56,7 @@ impl Accepted {
 pub enum Reason {
     /// A required field is empty or absent.
     MissingField {
-        /// Which.
+        /// The field's name.
         field: &'static str,
     },
     /// The date is not `YYYY-MM-DD` (or a timestamp), or no such day exists.
@@ -199,7 +199,7 @@ pub struct Rejected {
     pub locator: Locator,
     /// The id, when the row had one.
     pub id: Option<String>,
-    /// Why.
+    /// The rule the row broke.
     pub reason: Reason,
     /// The row as it was read.
     pub raw: String,

@@ -1,13 +1,24 @@
-//! The daemon: a schedule a few seconds ahead against a real SMTP server, two daemons on one state folder, catch-up
-//! at start, and SIGTERM during a delivery.
+//! The daemon: two daemons on one state folder against a real SMTP server, catch-up at start, SIGTERM during a
+//! delivery (each a `lofte daemon` process on the system clock: what they test is the process), and a failed run
+//! (in-process, on a test clock: what it tests is the schedule). A process test waits by polling for what it expects
+//! to see, never for a fixed time; more schedule tests, all on the test clock, are in `tests/daemon_clock.rs`.
 
 mod common;
 
+use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{TimeDelta, TimeZone, Utc};
 use common::smtp::SmtpServer;
 use common::{stdout, Fixture};
+use lofte::clock::TestClock;
+use lofte::config::{Config, Env};
+use lofte::daemon::Reload;
+use lofte::pipeline::RecordsOverride;
+use tracing::instrument::WithSubscriber;
 
 /// Every two seconds, publish 2021-H1: the first run publishes, every later one finds it published.
 const EVERY_TWO_SECONDS: &str = "[[schedule.runs]]\ncron = \"*/2 * * * * *\"\nperiod = \"2021-H1\"\n";
@@ -57,6 +68,11 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// How many runs in the history ended with `outcome`.
+fn count(state_dir: &Path, outcome: &str) -> usize {
+    lofte::state::last_runs(state_dir, 1000).unwrap_or_default().iter().filter(|r| r.outcome == outcome).count()
+}
+
 #[test]
 fn two_daemons_on_one_state_folder_publish_and_deliver_exactly_once() {
     let f = Fixture::new();
@@ -65,7 +81,8 @@ fn two_daemons_on_one_state_folder_publish_and_deliver_exactly_once() {
     let (a, b) = (daemon(&f, &server.url()), daemon(&f, &server.url()));
     wait_for("six messages", Duration::from_secs(60), || server.messages().len() >= 6);
     // Several more scheduled runs pass; each finds the period published.
-    std::thread::sleep(Duration::from_secs(5));
+    let skipped = count(&f.path("state"), "skipped");
+    wait_for("more scheduled runs", Duration::from_secs(60), || count(&f.path("state"), "skipped") >= skipped + 4);
     let (code_a, log_a) = terminate(a);
     let (code_b, log_b) = terminate(b);
     assert_eq!((code_a, code_b), (Some(0), Some(0)), "{log_a}\n{log_b}");
@@ -115,7 +132,7 @@ fn a_missed_run_is_caught_up_at_start_inside_the_window_and_only_reported_outsid
     assert!(check.contains("missed: 2021-H1 was due"), "check shows a run older than the window: {check}");
     let server = SmtpServer::start();
     let child = daemon(&f, &server.url());
-    std::thread::sleep(Duration::from_secs(3));
+    wait_for("the missed run in the history", Duration::from_secs(60), || count(&f.path("state"), "missed") >= 1);
     let (code, log) = terminate(child);
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("not sent"), "{log}");
@@ -144,18 +161,75 @@ fn a_manual_publish_waits_its_turn_behind_the_lock() {
     assert_eq!(f.lofte(&["publish", "--period", "2021-H1"]).status.code(), Some(0));
 }
 
-#[test]
-fn a_failed_run_is_recorded_and_the_daemon_keeps_running() {
+/// The log lines the daemon writes, as text.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_run_is_recorded_and_the_daemon_keeps_running() {
     let f = Fixture::new();
     schedule(&f, EVERY_TWO_SECONDS, 0);
-    let server = SmtpServer::start();
-    let child = daemon_with(&f, &server.url(), &["--records", "missing.csv"]);
-    wait_for("a failed run in the history", Duration::from_secs(60), || {
-        stdout(&f.lofte(&["status"])).contains("failed")
-    });
-    std::thread::sleep(Duration::from_secs(1));
-    let (code, log) = terminate(child);
-    assert_eq!(code, Some(0), "the daemon was still running and stopped cleanly: {log}");
+    let server = &SmtpServer::start();
+    let config = &Config::load(&f.config(), &Env { smtp_url: Some(server.url()) }).unwrap();
+    let records = RecordsOverride(vec![f.path("missing.csv")]);
+    let clock = &TestClock::new(Utc.with_ymd_and_hms(2021, 7, 1, 7, 0, 0).unwrap());
+    let log = Log::default();
+    // The daemon's own log lines, whichever thread polls it.
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    // Boxed: a publication makes the daemon's future large.
+    let daemon =
+        Box::pin(lofte::daemon::run(config, &records, clock, Reload::never(), shutdown).with_subscriber(subscriber));
+    let (f, state) = (&f, &config.state_dir);
+    let driver = async move {
+        within(clock.sleeping()).await;
+        // The next run (every two seconds) fails; so does the one after it: the daemon is still running.
+        for failures in 1..=2 {
+            clock.advance(TimeDelta::seconds(2));
+            within(async {
+                while count(state, "failed") < failures {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await;
+        }
+        assert!(stdout(&f.lofte(&["status"])).contains("failed"));
+        within(clock.sleeping()).await;
+        stop.send(()).unwrap();
+    };
+    let (result, ()) = within(async { tokio::join!(daemon, driver) }).await;
+    let log = log.text();
+    assert!(result.is_ok(), "the daemon was still running and stopped cleanly: {log}");
     assert!(log.contains("run failed") && log.contains("missing.csv"), "{log}");
     assert!(server.messages().is_empty(), "nothing built from missing data");
+}
+
+/// Fails the test if `future` takes more than a minute of real time.
+async fn within<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), future).await.expect("the daemon did not get there within a minute")
 }

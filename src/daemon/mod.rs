@@ -150,8 +150,9 @@ pub fn due_at_start(config: &Config, entries: &[(Cron, String)], now: DateTime<U
 /// Runs the schedule until `shutdown` resolves, then returns `Ok` once the work in hand is done (a run, its retries
 /// due at the same wake-up and a delivery pass; during the catch-up at start, the run in hand). A daemon that is
 /// asleep when `shutdown` resolves returns at once. Every time the daemon uses (planning, catch-up, retries, run
-/// history, generation time) is read from `clock`; `reload` reads the configuration again, and one with problems is
-/// logged while the running one stays.
+/// history, generation time) is read from `clock`; only the delivery retry times stay on the system clock, where the
+/// outbox keeps them. `reload` reads the configuration again, and one with problems is logged while the running one
+/// stays.
 pub async fn run(
     config: &Config,
     records: &RecordsOverride,
@@ -333,13 +334,8 @@ fn busy_retry(config: &Config) -> TimeDelta {
 async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock, period: &str) -> RunOutcome {
     let generated_at = clock.now();
     let started = generated_at.to_rfc3339();
-    let options = PublishOptions {
-        period: period.to_string(),
-        generated_at,
-        force: false,
-        dry_run: false,
-        reason: None,
-    };
+    let options =
+        PublishOptions { period: period.to_string(), generated_at, force: false, dry_run: false, reason: None };
     let (outcome, message) = match pipeline::publish(config, records, &options).await {
         Ok(done) => {
             let d = &done.delivery;

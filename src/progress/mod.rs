@@ -5,7 +5,7 @@
 //! status rules ([`status`]) are plain functions with exact integer comparisons, so that "exactly on target" and
 //! "exactly 0.8 of expected" fall on the side docs/progress.md says.
 
-pub mod frame;
+pub(crate) mod frame;
 pub mod json;
 pub mod status;
 
@@ -157,7 +157,8 @@ pub fn compute(
         .enumerate()
         .map(|(index, c)| {
             let mut sum = sums.commitments.get(&index).cloned().unwrap_or_default();
-            let publications = if c.counts_publications { add_publications(&mut sum, &counted_publications) } else { 0 };
+            let publications =
+                if c.counts_publications { add_publications(&mut sum, &counted_publications) } else { 0 };
             commitment(c, sum, &months, days, ended, publications)
         })
         .collect();

@@ -104,16 +104,6 @@ pub fn decimal(x: f64, language: Language) -> String {
     }
 }
 
-/// A share as a whole percentage: "83 %" / "83%".
-#[must_use]
-pub fn percent(share: f64, language: Language) -> String {
-    let p = (share * 100.0).round() as i64;
-    match language {
-        Language::Sv => format!("{p}{NBSP}%"),
-        Language::En => format!("{p}%"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,7 +121,6 @@ mod tests {
         assert_eq!(decimal(3.0, Language::Sv), "3");
         assert_eq!(decimal(1234.5, Language::Sv), "1\u{a0}234,5");
         assert_eq!(decimal(25.786, Language::En), "25.79");
-        assert_eq!(percent(0.834, Language::Sv), "83\u{a0}%");
         assert_eq!(month_short(8, Language::Sv), "sep");
     }
 

@@ -88,7 +88,6 @@ pub struct Style {
     pub size: f32,
     /// Bold face.
     pub bold: bool,
-    /// Colour.
     pub color: Rgb3,
 }
 
@@ -121,9 +120,9 @@ impl Style {
 /// Horizontal alignment in a table cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
-    /// Left.
+    /// Text columns.
     Left,
-    /// Right.
+    /// Figures, so that digits line up.
     Right,
 }
 
@@ -133,14 +132,12 @@ pub struct Column {
     pub title: String,
     /// Width, mm.
     pub width: f32,
-    /// Alignment.
     pub align: Align,
 }
 
 /// A table cell: text, optionally on a coloured chip (for statuses).
 #[derive(Debug, Clone)]
 pub struct Cell {
-    /// Text.
     pub text: String,
     /// Chip fill and text colour.
     pub chip: Option<(Rgb3, Rgb3)>,
@@ -402,11 +399,5 @@ impl Layout {
             self.pages[page] = ops;
         }
         self.pages.into_iter().map(|ops| PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops)).collect()
-    }
-
-    /// The two fonts, for the document's resources.
-    #[must_use]
-    pub fn fonts(&self) -> [&Font; 2] {
-        [&self.regular, &self.bold]
     }
 }

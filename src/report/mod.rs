@@ -1,11 +1,11 @@
 //! The follow-up report: prose from [`templates`], Swedish number and date [`format`], a small [`layout`] layer,
 //! and the [`pdf`] itself, in a public and an internal edition.
 
-pub mod format;
-pub mod layout;
+pub(crate) mod format;
+pub(crate) mod layout;
 pub mod pdf;
 pub mod templates;
-pub mod words;
+pub(crate) mod words;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
