@@ -379,7 +379,7 @@ fn status(config: &Config) -> Result<(), CliError> {
         outln!("  none yet");
     }
     for r in runs {
-        outln!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome, r.message);
+        outln!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome.key(), r.message);
     }
     out!("{}", crate::check::next_runs(config));
     let outbox = crate::deliver::outbox::Outbox::open_read_only(&config.state_dir).map_err(deliver_error)?;
@@ -471,7 +471,7 @@ async fn deliver(config: &Config, retry: bool, rebuild: bool) -> Result<(), CliE
 
 async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride) -> Result<(), CliError> {
     let options = pipeline::PublishOptions {
-        period: args.period.clone(),
+        period: Period::parse(&args.period).map_err(PipelineError::from)?,
         generated_at: crate::report::generation_time(args.generated_at)?,
         force: args.force,
         dry_run: args.dry_run,

@@ -254,7 +254,7 @@ pub struct Published {
 #[derive(Debug, Clone)]
 pub struct PublishOptions {
     /// The period to publish.
-    pub period: String,
+    pub period: Period,
     /// The generation time printed in the reports.
     pub generated_at: DateTime<Utc>,
     /// Publish again a period already archived (the earlier version is kept).
@@ -271,9 +271,9 @@ pub async fn publish(
     records: &RecordsOverride,
     options: &PublishOptions,
 ) -> Result<Published, PipelineError> {
-    let period = Period::parse(&options.period)?;
-    refuse_early_verdict(config, &period)?;
-    let document = document_for(config, &period)?.id.clone();
+    let period = &options.period;
+    refuse_early_verdict(config, period)?;
+    let document = document_for(config, period)?.id.clone();
     let archive = Archive::new(&config.archive_dir);
     // One publication at a time per state folder: a second daemon or a manual publish waits its turn.
     let _lock = if options.dry_run {
@@ -284,13 +284,13 @@ pub async fn publish(
     if !options.dry_run {
         archive.clean_leftovers()?;
         if !options.force {
-            refuse_republication(&archive, &document, &period)?;
+            refuse_republication(&archive, &document, period)?;
         }
     }
     // Every earlier publication to the public list counts toward `aterrapportering`, and so does this one.
     let mut publications = archive.publications(&document, &period.name)?;
     publications.push(period.as_of);
-    let follow_up = follow_up(config, &period, records, &publications).await?;
+    let follow_up = follow_up(config, period, records, &publications).await?;
     crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
     let input_hash = crate::report::input_hash(&follow_up.validated);

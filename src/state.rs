@@ -137,6 +137,50 @@ impl Drop for RunLock {
     }
 }
 
+/// How one scheduled run ended; each is written to the run history that `lofte status` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Published (and delivered as far as the servers allowed).
+    Published,
+    /// Already published before: nothing to do.
+    AlreadyPublished,
+    /// Another process held the publish lock: tried again shortly.
+    Busy,
+    /// The run failed: tried again in an hour.
+    Failed,
+    /// Due while the daemon was down, and older than the catch-up window: reported, not sent.
+    Missed,
+}
+
+impl RunOutcome {
+    const ALL: [RunOutcome; 5] =
+        [RunOutcome::Published, RunOutcome::AlreadyPublished, RunOutcome::Busy, RunOutcome::Failed, RunOutcome::Missed];
+
+    /// The word in the run history.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            RunOutcome::Published => "published",
+            RunOutcome::AlreadyPublished => "skipped",
+            RunOutcome::Busy => "busy",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Missed => "missed",
+        }
+    }
+
+    /// The outcome named by `key`.
+    #[must_use]
+    pub fn from_key(key: &str) -> Option<RunOutcome> {
+        RunOutcome::ALL.into_iter().find(|o| o.key() == key)
+    }
+}
+
+impl std::fmt::Display for RunOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
 /// One scheduled run, for `lofte status`.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -144,8 +188,8 @@ pub struct RunRecord {
     pub period: String,
     /// Start (RFC 3339).
     pub started_at: String,
-    /// `published`, `skipped`, `failed`, `missed`.
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: RunOutcome,
     /// What happened: the delivery summary, or why it failed or waits.
     pub message: String,
 }
@@ -155,13 +199,13 @@ pub fn record_run(
     state_dir: &Path,
     period: &str,
     started_at: &str,
-    outcome: &str,
+    outcome: RunOutcome,
     message: &str,
 ) -> Result<(), LockError> {
     open(state_dir)?
         .execute(
             "INSERT INTO runs (period, started_at, finished_at, outcome, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![period, started_at, chrono::Utc::now().to_rfc3339(), outcome, message],
+            params![period, started_at, chrono::Utc::now().to_rfc3339(), outcome.key(), message],
         )
         .map(|_| ())
         .map_err(|e| LockError::State(e.to_string()))
@@ -192,7 +236,15 @@ pub fn last_runs(state_dir: &Path, n: usize) -> Result<Vec<RunRecord>, LockError
         .map_err(err)?;
     let rows = stmt
         .query_map(params![n as i64], |r| {
-            Ok(RunRecord { period: r.get(0)?, started_at: r.get(1)?, outcome: r.get(2)?, message: r.get(3)? })
+            let word: String = r.get(2)?;
+            let outcome = RunOutcome::from_key(&word).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    2,
+                    rusqlite::types::Type::Text,
+                    format!("run outcome {word:?}").into(),
+                )
+            })?;
+            Ok(RunRecord { period: r.get(0)?, started_at: r.get(1)?, outcome, message: r.get(3)? })
         })
         .map_err(err)?;
     rows.collect::<Result<_, _>>().map_err(err)

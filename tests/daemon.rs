@@ -70,7 +70,7 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 
 /// How many runs in the history ended with `outcome`.
 fn count(state_dir: &Path, outcome: &str) -> usize {
-    lofte::state::last_runs(state_dir, 1000).unwrap_or_default().iter().filter(|r| r.outcome == outcome).count()
+    lofte::state::last_runs(state_dir, 1000).unwrap_or_default().iter().filter(|r| r.outcome.key() == outcome).count()
 }
 
 #[test]

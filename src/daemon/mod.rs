@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::period::Period;
 use crate::pipeline::{self, PipelineError, PublishOptions, RecordsOverride};
 use crate::schedule;
+use crate::state::RunOutcome;
 
 /// How long a failed run waits before it is tried again.
 const RETRY_AFTER: TimeDelta = TimeDelta::hours(1);
@@ -170,7 +171,7 @@ pub async fn run(
         error!("delivery: {e}");
     }
     // Runs to try again, by period, with when (on `clock`).
-    let mut retries: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut retries: Retries = BTreeMap::new();
     // Scheduled runs up to this moment have been handled: the catch-up covers those before start.
     let mut after = clock.now();
     if !shutdown.requested() {
@@ -182,7 +183,10 @@ pub async fn run(
         let now = clock.now();
         let next_run =
             entries.iter().filter_map(|(c, _)| schedule::next_run(c, tz, after)).map(|at| at.with_timezone(&Utc)).min();
-        let wake = [next_run, next_delivery(&config, now), retries.values().min().copied()].into_iter().flatten().min();
+        let wake = [next_run, next_delivery(&config, now), retries.values().map(|(at, _)| *at).min()]
+            .into_iter()
+            .flatten()
+            .min();
         let deadline = wake.map_or(now + MAX_SLEEP, |w| w.min(now + MAX_SLEEP));
         tokio::select! {
             biased;
@@ -213,20 +217,20 @@ pub async fn run(
             worked = true;
             match schedule::period_for_run(template, &at) {
                 Ok(period) => {
-                    if let Some(wait) = run_once(&config, records, clock, &period.name).await.retry_after(&config) {
-                        retries.insert(period.name, clock.now() + wait);
+                    if let Some(wait) = retry_after(run_once(&config, records, clock, &period).await, &config) {
+                        retries.insert(period.name.clone(), (clock.now() + wait, period));
                     }
                 }
                 Err(e) => error!("{e}"),
             }
         }
         after = now;
-        let ready: Vec<String> = retries.iter().filter(|(_, at)| **at <= now).map(|(p, _)| p.clone()).collect();
+        let ready: Vec<Period> = retries.values().filter(|(at, _)| *at <= now).map(|(_, p)| p.clone()).collect();
         for period in ready {
             worked = true;
-            retries.remove(&period);
-            if let Some(wait) = run_once(&config, records, clock, &period).await.retry_after(&config) {
-                retries.insert(period, clock.now() + wait);
+            retries.remove(&period.name);
+            if let Some(wait) = retry_after(run_once(&config, records, clock, &period).await, &config) {
+                retries.insert(period.name.clone(), (clock.now() + wait, period));
             }
         }
         // A wake-up that was only the hourly look at the clock has nothing to deliver.
@@ -248,14 +252,14 @@ async fn catch_up<F: Future<Output = ()>>(
     records: &RecordsOverride,
     clock: &dyn Clock,
     now: DateTime<Utc>,
-    retries: &mut BTreeMap<String, DateTime<Utc>>,
+    retries: &mut Retries,
     shutdown: &mut Shutdown<F>,
 ) {
     for due in due_at_start(config, entries, now) {
         if due.in_window {
             info!(period = %due.period.name, due = %due.at, "catching up a missed run");
-            if let Some(wait) = run_once(config, records, clock, &due.period.name).await.retry_after(config) {
-                retries.insert(due.period.name.clone(), clock.now() + wait);
+            if let Some(wait) = retry_after(run_once(config, records, clock, &due.period).await, config) {
+                retries.insert(due.period.name.clone(), (clock.now() + wait, due.period.clone()));
             }
         } else {
             let message = format!(
@@ -263,9 +267,13 @@ async fn catch_up<F: Future<Output = ()>>(
                 due.at, config.schedule.catch_up_days
             );
             warn!(period = %due.period.name, "{message}");
-            if let Err(e) =
-                crate::state::record_run(&config.state_dir, &due.period.name, &due.at.to_rfc3339(), "missed", &message)
-            {
+            if let Err(e) = crate::state::record_run(
+                &config.state_dir,
+                &due.period.name,
+                &due.at.to_rfc3339(),
+                RunOutcome::Missed,
+                &message,
+            ) {
                 error!("run history: {e}");
             }
         }
@@ -289,41 +297,17 @@ fn next_delivery(config: &Config, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     Some(now + (at - Utc::now()))
 }
 
-/// How one scheduled run ended; each is written to the run history that `lofte status` shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunOutcome {
-    /// Published (and delivered as far as the servers allowed).
-    Published,
-    /// Already published before: nothing to do.
-    AlreadyPublished,
-    /// Another process held the publish lock: tried again shortly.
-    Busy,
-    /// The run failed: tried again in an hour.
-    Failed,
-}
-
-impl RunOutcome {
-    /// The word in the run history.
-    #[must_use]
-    pub fn key(self) -> &'static str {
-        match self {
-            RunOutcome::Published => "published",
-            RunOutcome::AlreadyPublished => "skipped",
-            RunOutcome::Busy => "busy",
-            RunOutcome::Failed => "failed",
-        }
-    }
-
-    /// When the run must be tried again, if it must.
-    #[must_use]
-    pub fn retry_after(self, config: &Config) -> Option<TimeDelta> {
-        match self {
-            RunOutcome::Busy => Some(busy_retry(config)),
-            RunOutcome::Failed => Some(RETRY_AFTER),
-            RunOutcome::Published | RunOutcome::AlreadyPublished => None,
-        }
+/// When a run that ended with `outcome` must be tried again, if it must.
+fn retry_after(outcome: RunOutcome, config: &Config) -> Option<TimeDelta> {
+    match outcome {
+        RunOutcome::Busy => Some(busy_retry(config)),
+        RunOutcome::Failed => Some(RETRY_AFTER),
+        RunOutcome::Published | RunOutcome::AlreadyPublished | RunOutcome::Missed => None,
     }
 }
+
+/// Runs to try again, by period name: when (on the daemon's clock), and the period.
+type Retries = BTreeMap<String, (DateTime<Utc>, Period)>;
 
 fn busy_retry(config: &Config) -> TimeDelta {
     TimeDelta::seconds(i64::try_from(config.schedule.busy_retry_secs).unwrap_or(i64::MAX / 2_000))
@@ -331,11 +315,11 @@ fn busy_retry(config: &Config) -> TimeDelta {
 
 /// Publishes one period and records how it went; the run's start and the publication's generation time are the
 /// daemon's clock.
-async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock, period: &str) -> RunOutcome {
+async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock, period: &Period) -> RunOutcome {
     let generated_at = clock.now();
     let started = generated_at.to_rfc3339();
-    let options =
-        PublishOptions { period: period.to_string(), generated_at, force: false, dry_run: false, reason: None };
+    let options = PublishOptions { period: period.clone(), generated_at, force: false, dry_run: false, reason: None };
+    let period = period.name.as_str();
     let (outcome, message) = match pipeline::publish(config, records, &options).await {
         Ok(done) => {
             let d = &done.delivery;
@@ -355,7 +339,7 @@ async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock,
             (RunOutcome::Failed, format!("{e}; trying again in an hour"))
         }
     };
-    if let Err(e) = crate::state::record_run(&config.state_dir, period, &started, outcome.key(), &message) {
+    if let Err(e) = crate::state::record_run(&config.state_dir, period, &started, outcome, &message) {
         error!("run history: {e}");
     }
     outcome
