@@ -65,7 +65,7 @@ pub enum PipelineError {
     Deliver(#[from] DeliverError),
     /// A stage panicked (a bug); the message is the panic's.
     #[error("the progress computation crashed: {0}")]
-    Crashed(String),
+    Crashed(#[from] tokio::task::JoinError),
     /// `publish` of a period whose as-of date has not come yet: its verdicts would be final before their date.
     #[error("{period} is as of {as_of}, which is after today ({today}): a follow-up is published once its date has passed; use `lofte report` for a forecast")]
     EarlyVerdict {
@@ -199,8 +199,7 @@ pub async fn follow_up(
             let progress = progress::compute(&pledge, &period, &validated, &publications);
             (pledge, period, validated, progress)
         })
-        .await
-        .map_err(|e| PipelineError::Crashed(e.to_string()))?
+        .await?
     };
     let progress = progress?;
     let stale = staleness(config, &validated, period.as_of);

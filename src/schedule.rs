@@ -11,25 +11,54 @@ use croner::Cron;
 
 use crate::period::Period;
 
+/// A schedule entry that cannot be used. Each says what to write instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// Not six fields.
+    #[error("cron expression {expression:?} has {fields} fields; lofte wants six, seconds first: \"0 0 9 1 7 *\" is 09:00 on 1 July")]
+    Fields {
+        /// As written.
+        expression: String,
+        /// How many fields it has.
+        fields: usize,
+    },
+    /// Six fields, but not a cron expression.
+    #[error("cron expression {expression:?} is not valid: {source}")]
+    Invalid {
+        /// As written.
+        expression: String,
+        /// croner's reason.
+        source: croner::errors::CronError,
+    },
+    /// A valid expression for a day that never comes.
+    #[error("cron expression {expression:?} never fires (no such date, e.g. 30 February): fix the day or month")]
+    NeverFires {
+        /// As written.
+        expression: String,
+    },
+    /// A period template that does not name a period.
+    #[error("period template {template:?} is not understood: write \"{{year}}-H1\", \"{{year}}\" or \"{{year-1}}\" (the run's year, or the year before)")]
+    Template {
+        /// As written.
+        template: String,
+    },
+}
+
 /// Parses a six-field cron expression (seconds first): `0 0 9 1 7 *` is 09:00:00 on 1 July.
-pub fn parse_cron(expression: &str) -> Result<Cron, String> {
+pub fn parse_cron(expression: &str) -> Result<Cron, ScheduleError> {
     let fields = expression.split_whitespace().count();
     if fields != 6 {
-        return Err(format!(
-            "cron expression {expression:?} has {fields} fields; lofte wants six, seconds first: \"0 0 9 1 7 *\" is 09:00 on 1 July"
-        ));
+        return Err(ScheduleError::Fields { expression: expression.to_string(), fields });
     }
     let cron = CronParser::builder()
         .seconds(Seconds::Required)
         .build()
         .parse(expression)
-        .map_err(|e| format!("cron expression {expression:?} is not valid: {e}"))?;
+        .map_err(|source| ScheduleError::Invalid { expression: expression.to_string(), source })?;
     // A valid expression can still name a day that never comes (30 February): such a run would silently never
     // happen, so it is refused like a syntax error.
     if cron.find_next_occurrence(&Utc::now(), false).is_err() {
-        return Err(format!(
-            "cron expression {expression:?} never fires (no such date, e.g. 30 February): fix the day or month"
-        ));
+        return Err(ScheduleError::NeverFires { expression: expression.to_string() });
     }
     Ok(cron)
 }
@@ -55,12 +84,10 @@ pub fn next_runs(cron: &Cron, tz: Tz, now: DateTime<Utc>, count: usize) -> Vec<D
 
 /// The period that a run at `run` publishes, from a template such as `{year}-H1` or `{year-1}`, where the year is
 /// the run's local year.
-pub fn period_for_run<T: TimeZone>(template: &str, run: &DateTime<T>) -> Result<Period, String> {
+pub fn period_for_run<T: TimeZone>(template: &str, run: &DateTime<T>) -> Result<Period, ScheduleError> {
     let year = run.year();
     let name = template.replace("{year-1}", &(year - 1).to_string()).replace("{year}", &year.to_string());
-    Period::parse(&name).map_err(|_| {
-        format!("period template {template:?} is not understood: write \"{{year}}-H1\", \"{{year}}\" or \"{{year-1}}\" (the run's year, or the year before)")
-    })
+    Period::parse(&name).map_err(|_| ScheduleError::Template { template: template.to_string() })
 }
 
 #[cfg(test)]
@@ -102,8 +129,8 @@ mod tests {
 
     #[test]
     fn five_field_and_broken_expressions_are_explained() {
-        assert!(parse_cron("0 9 1 7 *").unwrap_err().contains("six"));
-        assert!(parse_cron("0 0 25 1 7 *").unwrap_err().contains("not valid"));
+        assert!(parse_cron("0 9 1 7 *").unwrap_err().to_string().contains("six"));
+        assert!(parse_cron("0 0 25 1 7 *").unwrap_err().to_string().contains("not valid"));
     }
 
     #[test]
@@ -112,6 +139,6 @@ mod tests {
         let run = tz.with_ymd_and_hms(2022, 1, 15, 9, 0, 0).unwrap();
         assert_eq!(period_for_run("{year-1}", &run).unwrap().name, "2021");
         assert_eq!(period_for_run("{year}-H1", &run).unwrap().name, "2022-H1");
-        assert!(period_for_run("{yr}-H1", &run).unwrap_err().contains("{year}-H1"));
+        assert!(period_for_run("{yr}-H1", &run).unwrap_err().to_string().contains("{year}-H1"));
     }
 }

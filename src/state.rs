@@ -4,7 +4,7 @@
 //! and a read-only way in for folders that cannot be written. The pipeline and the daemon both use it; it uses
 //! neither.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -24,14 +24,27 @@ pub enum LockError {
         since: String,
     },
     /// The state database failed.
-    #[error("run state {0}")]
-    State(String),
+    #[error("run state {}: {source}", path.display())]
+    State {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        source: rusqlite::Error,
+    },
+    /// The state folder could not be created.
+    #[error("run state {}: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 fn open(state_dir: &Path) -> Result<Connection, LockError> {
-    std::fs::create_dir_all(state_dir).map_err(|e| LockError::State(format!("{}: {e}", state_dir.display())))?;
+    std::fs::create_dir_all(state_dir).map_err(|source| LockError::Folder { path: state_dir.to_path_buf(), source })?;
     let path = state_dir.join("lofte.db");
-    let err = |e: rusqlite::Error| LockError::State(format!("{}: {e}", path.display()));
+    let err = |source: rusqlite::Error| LockError::State { path: path.clone(), source };
     let db = Connection::open(&path).map_err(err)?;
     db.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
     db.execute_batch(
@@ -103,7 +116,8 @@ impl RunLock {
     /// Takes the lock `key`, or says who holds it. A lock left by a process that no longer runs is taken over.
     pub fn acquire(state_dir: &Path, key: &str) -> Result<RunLock, LockError> {
         let mut db = open(state_dir)?;
-        let err = |e: rusqlite::Error| LockError::State(e.to_string());
+        let path = state_dir.join("lofte.db");
+        let err = |source: rusqlite::Error| LockError::State { path: path.clone(), source };
         let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         let holder: Option<(u32, String, Option<String>)> = tx
             .query_row("SELECT pid, since, owner FROM locks WHERE key = ?1", params![key], |r| {
@@ -208,7 +222,7 @@ pub fn record_run(
             params![period, started_at, chrono::Utc::now().to_rfc3339(), outcome.key(), message],
         )
         .map(|_| ())
-        .map_err(|e| LockError::State(e.to_string()))
+        .map_err(|source| LockError::State { path: state_dir.join("lofte.db"), source })
 }
 
 /// Opens the state read-only (for `lofte status`); `None` when there is no database or no run table yet. A folder
@@ -218,7 +232,7 @@ fn open_read_only(state_dir: &Path) -> Result<Option<Connection>, LockError> {
     if !path.exists() {
         return Ok(None);
     }
-    let err = |e: rusqlite::Error| LockError::State(format!("{}: {e}", path.display()));
+    let err = |source: rusqlite::Error| LockError::State { path: path.clone(), source };
     let ready = |db: &Connection| -> rusqlite::Result<bool> {
         db.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'runs'", [], |r| r.get(0))
     };
@@ -230,7 +244,8 @@ fn open_read_only(state_dir: &Path) -> Result<Option<Connection>, LockError> {
 /// The last `n` runs, newest first.
 pub fn last_runs(state_dir: &Path, n: usize) -> Result<Vec<RunRecord>, LockError> {
     let Some(db) = open_read_only(state_dir)? else { return Ok(Vec::new()) };
-    let err = |e: rusqlite::Error| LockError::State(e.to_string());
+    let path = state_dir.join("lofte.db");
+    let err = |source: rusqlite::Error| LockError::State { path: path.clone(), source };
     let mut stmt = db
         .prepare("SELECT period, started_at, outcome, COALESCE(message, '') FROM runs ORDER BY id DESC LIMIT ?1")
         .map_err(err)?;

@@ -234,11 +234,11 @@ fn schedule(raw: RawSchedule, problems: &mut Problems) -> ScheduleConfig {
     let mut runs = Vec::new();
     for run in raw.runs {
         if let Err(e) = schedule::parse_cron(run.cron.get_ref()) {
-            problems.at(run.cron.span(), e);
+            problems.at(run.cron.span(), e.to_string());
         }
         let sample = chrono::Utc::now().with_timezone(&timezone);
         if let Err(e) = schedule::period_for_run(run.period.get_ref(), &sample) {
-            problems.at(run.period.span(), e);
+            problems.at(run.period.span(), e.to_string());
         }
         runs.push(ScheduledRun { cron: run.cron.into_inner(), period: run.period.into_inner() });
     }

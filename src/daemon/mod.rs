@@ -46,7 +46,7 @@ pub const MAX_SLEEP: TimeDelta = TimeDelta::hours(1);
 pub enum DaemonError {
     /// A schedule entry is not usable (the config check catches this first).
     #[error("schedule: {0}")]
-    Schedule(String),
+    Schedule(#[from] crate::schedule::ScheduleError),
     /// The caller could not listen for the signals that stop and reload the daemon (`lofte daemon` sets them up
     /// before it calls [`run`]).
     #[error("cannot listen for SIGTERM/SIGINT/SIGHUP: {0}")]
@@ -113,7 +113,7 @@ pub fn entries(config: &Config) -> Result<Vec<(Cron, String)>, DaemonError> {
         .schedule
         .runs
         .iter()
-        .map(|r| schedule::parse_cron(&r.cron).map(|c| (c, r.period.clone())).map_err(DaemonError::Schedule))
+        .map(|r| schedule::parse_cron(&r.cron).map(|c| (c, r.period.clone())).map_err(DaemonError::from))
         .collect()
 }
 

@@ -24,9 +24,15 @@ pub enum ReportError {
     /// The built-in font could not be parsed.
     #[error("the embedded font could not be read; the binary is damaged, rebuild it")]
     Font,
-    /// printpdf or lopdf failed.
+    /// The generation time is outside what a PDF date can hold.
+    #[error("PDF generation failed: the generation time {0} (seconds since 1970) cannot be written as a PDF date")]
+    Time(i64),
+    /// printpdf reported an error while building the document (its own message).
     #[error("PDF generation failed: {0}")]
-    Pdf(String),
+    Build(String),
+    /// lopdf could not finish or write the document.
+    #[error("PDF generation failed: {0}")]
+    Write(#[from] lopdf::Error),
 }
 
 /// Everything a report shows.

@@ -321,8 +321,8 @@ fn save(
     let p = input.progress;
     let title = format!("{} – {} {}", texts.plain("title"), input.pledge.municipality, p.period);
     let mut doc = PdfDocument::new(&crate::text::nfc(&title));
-    let time = OffsetDateTime::from_unix_timestamp(input.generated_at.timestamp())
-        .map_err(|e| ReportError::Pdf(e.to_string()))?;
+    let seconds = input.generated_at.timestamp();
+    let time = OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| ReportError::Time(seconds))?;
     let info = &mut doc.metadata.info;
     info.author = format!("{} / {}", input.pledge.municipality, input.pledge.police_area);
     info.subject = texts.render("pdf_subject", context! { period => p.period.clone() });
@@ -339,7 +339,7 @@ fn save(
     let mut warnings: Vec<PdfWarnMsg> = Vec::new();
     let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
     if let Some(w) = warnings.iter().find(|w| matches!(w.severity, printpdf::PdfParseErrorSeverity::Error)) {
-        return Err(ReportError::Pdf(w.msg.clone()));
+        return Err(ReportError::Build(w.msg.clone()));
     }
     // printpdf draws a random /ID on every save; derive it from what the document is instead.
     let identity = Sha256::digest(format!(
@@ -357,9 +357,9 @@ fn save(
         Language::Sv => "sv-SE",
         Language::En => "en-GB",
     };
-    pdf.catalog_mut().map_err(|e| ReportError::Pdf(e.to_string()))?.set("Lang", lopdf::Object::string_literal(lang));
+    pdf.catalog_mut()?.set("Lang", lopdf::Object::string_literal(lang));
     pdf.compress();
     let mut out = Vec::new();
-    pdf.save_to(&mut out).map_err(|e| ReportError::Pdf(e.to_string()))?;
+    pdf.save_to(&mut out).map_err(lopdf::Error::from)?;
     Ok(out)
 }

@@ -11,14 +11,27 @@ use crate::language::Language;
 const SV: &str = include_str!("../../templates/report.sv.toml");
 const EN: &str = include_str!("../../templates/report.en.toml");
 
-/// A template file that cannot be used.
+/// A template file that cannot be used (a build problem: the files are compiled in).
 #[derive(Debug, thiserror::Error)]
-#[error("templates/report.{language}.toml: {message}")]
-pub struct TemplateError {
-    /// `sv` or `en`.
-    pub language: &'static str,
-    /// What is wrong.
-    pub message: String,
+pub enum TemplateError {
+    /// The file is not TOML of strings.
+    #[error("templates/report.{language}.toml: {source}")]
+    Toml {
+        /// `sv` or `en`.
+        language: &'static str,
+        /// The parser's reason.
+        source: toml::de::Error,
+    },
+    /// One text is not a valid template.
+    #[error("templates/report.{language}.toml: {key}: {source}")]
+    Text {
+        /// `sv` or `en`.
+        language: &'static str,
+        /// The key of the text.
+        key: String,
+        /// minijinja's reason.
+        source: minijinja::Error,
+    },
 }
 
 /// The prose of one language.
@@ -39,12 +52,16 @@ impl Texts {
     /// Loads the templates of `language`.
     pub fn load(language: Language) -> Result<Texts, TemplateError> {
         let (code, text) = source(language);
-        let error = |message: String| TemplateError { language: code, message };
-        let strings: BTreeMap<String, String> = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+        let strings: BTreeMap<String, String> =
+            toml::from_str(text).map_err(|source| TemplateError::Toml { language: code, source })?;
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (key, value) in &strings {
-            env.add_template_owned(key.clone(), value.clone()).map_err(|e| error(format!("{key}: {e}")))?;
+            env.add_template_owned(key.clone(), value.clone()).map_err(|source| TemplateError::Text {
+                language: code,
+                key: key.clone(),
+                source,
+            })?;
         }
         Ok(Texts { language, env, keys: strings.into_keys().collect() })
     }
