@@ -41,7 +41,8 @@ pub struct Cli {
     /// Use these CSV files (or glob patterns) instead of the configured sources. Repeatable.
     #[arg(long = "records", global = true, value_name = "PATH")]
     pub records: Vec<PathBuf>,
-    /// Override the configured archive folder.
+    /// Override the configured archive folder (alone, it moves the state, outbox and site beside it too:
+    /// `<archive-dir>-state`, `<archive-dir>-state-outbox`, `<archive-dir>-site`).
     #[arg(long, global = true, value_name = "DIR")]
     pub archive_dir: Option<PathBuf>,
     /// Override the configured state folder.
@@ -258,8 +259,11 @@ impl Cli {
         let mut config = Config::load(&self.config, &Env::from_process()).map_err(CliError::Config)?;
         if let Some(dir) = &self.archive_dir {
             config.archive_dir.clone_from(dir);
-            // A trial archive must never rewrite the configured public site.
+            // A trial archive must never rewrite the configured public site, nor use the configured delivery
+            // state: its rows would stand for the real entries and mark the real follow-up as sent.
             config.site_dir = beside(dir, "site");
+            config.state_dir = beside(dir, "state");
+            config.outbox_dir = beside(&config.state_dir, "outbox");
         }
         if let Some(dir) = &self.state_dir {
             config.state_dir.clone_from(dir);
@@ -340,8 +344,9 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
     let follow_up = pipeline::follow_up(config, &period, records, &[]).await?;
     match args.format {
         Format::Json => {
-            let mut bytes = serde_json::to_vec_pretty(&json::results(&follow_up.progress, args.edition))
-                .map_err(|source| CliError::Output { path: "results.json".into(), source: source.into() })?;
+            let mut bytes =
+                serde_json::to_vec_pretty(&json::results(&follow_up.progress, args.edition, follow_up.provisional))
+                    .map_err(|source| CliError::Output { path: "results.json".into(), source: source.into() })?;
             bytes.push(b'\n');
             write_output(args.out.as_deref(), &bytes)
         }

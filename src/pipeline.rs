@@ -67,7 +67,7 @@ pub enum PipelineError {
     #[error("the progress computation crashed: {0}")]
     Crashed(#[from] tokio::task::JoinError),
     /// `publish` of a period whose as-of date has not come yet: its verdicts would be final before their date.
-    #[error("{period} is as of {as_of}, which is after today ({today}): a follow-up is published once its date has passed; use `lofte report` for a forecast")]
+    #[error("{period} is as of {as_of}, which has not passed yet (today is {today}): a follow-up is published once its date has passed; use `lofte report` for a forecast")]
     EarlyVerdict {
         /// The period.
         period: String,
@@ -187,9 +187,10 @@ pub async fn follow_up(
         .into());
     }
     let today = crate::clock::today(config.schedule.timezone)?;
-    let provisional = period.as_of > today;
+    // The as-of day itself is not over until tomorrow: until then the figures can still change.
+    let provisional = period.as_of >= today;
     if provisional {
-        warn!(as_of = %period.as_of, %today, "the as-of date is after today: the report is a forecast, not final");
+        warn!(as_of = %period.as_of, %today, "the as-of date has not passed: the report is a forecast, not final");
     }
     let validated = ingest(config, &pledge, records, today).await?;
     // polars blocks its calling thread (and panics on a current-thread runtime's worker): give it its own.
@@ -327,10 +328,11 @@ fn document_for<'a>(config: &'a Config, period: &Period) -> Result<&'a Pledge, P
         .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })
 }
 
-/// A verdict is never published before its date (docs/periods.md).
+/// A verdict is never published before its date has passed (docs/periods.md): records of the as-of day may still
+/// come in until it ends.
 fn refuse_early_verdict(config: &Config, period: &Period) -> Result<(), PipelineError> {
     let today = crate::clock::today(config.schedule.timezone)?;
-    if period.as_of > today {
+    if period.as_of >= today {
         return Err(PipelineError::EarlyVerdict { period: period.name.clone(), as_of: period.as_of, today });
     }
     Ok(())
@@ -462,7 +464,7 @@ fn entry_files<'a>(
         files.push((name, Body::Bytes(crate::report::pdf::render(&input, &texts)?)));
     }
     for (name, edition) in [(RESULTS_FILE, Edition::Public), ("results-internal.json", Edition::Internal)] {
-        let results = crate::progress::json::results(&f.progress, edition);
+        let results = crate::progress::json::results(&f.progress, edition, f.provisional);
         files.push((
             name.into(),
             Body::Stream(Box::new(move |out| {

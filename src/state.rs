@@ -73,12 +73,17 @@ pub fn owner() -> String {
     format!("{pid}:{}", start_time(pid).unwrap_or_default())
 }
 
-/// The process's start time in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
+/// The start time of a running process in clock ticks since boot (field 22 of `/proc/<pid>/stat`); `None` when
+/// there is no such process or it has exited and waits to be reaped (a zombie, state `Z`, holds nothing).
 fn start_time(pid: u32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19).map(str::to_string)
+    let mut rest = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    rest.nth(18).map(str::to_string)
 }
 
 /// Whether the process that [`owner`] described still runs.
@@ -129,7 +134,7 @@ impl RunLock {
             // A lock written with its owner is checked by pid and start time; an older one by pid alone.
             let alive = match &holder_owner {
                 Some(o) => owner_alive(o),
-                None => Path::new(&format!("/proc/{pid}")).exists(),
+                None => start_time(pid).is_some(),
             };
             if pid != std::process::id() && alive {
                 return Err(LockError::Held { key: key.to_string(), pid, since });

@@ -199,8 +199,16 @@ fn eml_files(dir: &Path) -> Vec<String> {
 #[test]
 fn leftovers_of_an_interrupted_site_switch_are_removed_and_the_site_is_a_link() {
     let f = Fixture::new();
-    std::fs::create_dir_all(f.path("site.old")).unwrap();
-    std::fs::create_dir_all(f.path("site.tmp")).unwrap();
+    // site.old and site.tmp as an earlier lofte left them (whole sites); the operator's own folder beside them
+    // is not lofte's to remove.
+    for leftover in ["site.old", "site.tmp"] {
+        std::fs::create_dir_all(f.path(leftover)).unwrap();
+        for file in ["index.html", "style.css", "feed.xml", "results.csv"] {
+            std::fs::write(f.path(&format!("{leftover}/{file}")), "from an earlier lofte").unwrap();
+        }
+    }
+    std::fs::create_dir_all(f.path("site.backup")).unwrap();
+    std::fs::write(f.path("site.backup/notes.txt"), "the operator's").unwrap();
     std::fs::create_dir_all(f.path("site.versions/99")).unwrap();
     std::fs::write(f.path("site.versions/99/index.html"), "half written").unwrap();
 
@@ -212,6 +220,7 @@ fn leftovers_of_an_interrupted_site_switch_are_removed_and_the_site_is_a_link() 
     for leftover in ["site.old", "site.tmp", "site.versions/99"] {
         assert!(std::fs::symlink_metadata(f.path(leftover)).is_err(), "{leftover} is still there");
     }
+    assert_eq!(std::fs::read_to_string(f.path("site.backup/notes.txt")).unwrap(), "the operator's");
 }
 
 #[test]

@@ -156,7 +156,7 @@ fn publishing_a_period_that_has_not_ended_is_refused_and_nothing_is_archived() {
     let f = Fixture::new();
     let run = f.lofte_env(&["publish", "--period", "2021"], &[("LOFTE_NOW", "2021-07-01T09:00:00+02:00")]);
     assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert!(stderr(&run).contains("is after today (2021-07-01)"), "{}", stderr(&run));
+    assert!(stderr(&run).contains("which has not passed yet (today is 2021-07-01)"), "{}", stderr(&run));
     assert!(!f.path("archive/oskarshamn-2021/2021").exists(), "the unfinished year was archived");
 }
 

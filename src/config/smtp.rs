@@ -55,7 +55,9 @@ impl SmtpSettings {
         let mut tls: Option<String> = None;
         for (key, value) in url.query_pairs() {
             if key != "tls" {
-                return Err(format!("SMTP URL parameter {key:?} is not supported: only tls=required is"));
+                return Err(format!(
+                    "SMTP URL parameter {key:?} is not supported: only tls (tls=required; to a loopback relay also tls=opportunistic)"
+                ));
             }
             if let Some(first) = &tls {
                 return Err(format!(
@@ -74,9 +76,14 @@ impl SmtpSettings {
             ("smtp", Some("required")) => SmtpSecurity::StartTlsRequired,
             ("smtp", Some("opportunistic")) if loopback => SmtpSecurity::Opportunistic,
             ("smtp", None) if loopback => SmtpSecurity::Plain,
-            ("smtp", None | Some("opportunistic")) => {
+            ("smtp", None) => {
                 return Err(format!(
                     "SMTP URL sends without TLS to {host_text}, which is not a loopback address: use smtps://{host_text}:465 (implicit TLS) or smtp://{host_text}:587?tls=required (STARTTLS)"
+                ))
+            }
+            ("smtp", Some("opportunistic")) => {
+                return Err(format!(
+                    "SMTP URL tls=opportunistic could send in clear to {host_text}, which is not a loopback address: use tls=required"
                 ))
             }
             ("smtp", Some(other)) => {

@@ -198,8 +198,12 @@ impl Outbox {
         let path = state_dir.join(DB_FILE);
         let mut moved = None;
         if path.exists() {
+            // A name no earlier rebuild used, so that two rebuilds in one second keep both files.
             let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            let aside = state_dir.join(format!("{DB_FILE}.replaced-{stamp}"));
+            let aside = (1..=u32::MAX)
+                .map(|n| state_dir.join(format!("{DB_FILE}.replaced-{stamp}-{n}")))
+                .find(|p| !p.exists())
+                .unwrap_or_else(|| state_dir.join(format!("{DB_FILE}.replaced-{stamp}")));
             for suffix in ["", "-wal", "-shm"] {
                 let from = PathBuf::from(format!("{}{suffix}", path.display()));
                 if from.exists() {

@@ -38,6 +38,9 @@ pub struct Results {
     pub by_party: BTreeMap<Party, u64>,
     /// What happened to the input rows.
     pub records: RecordCounts,
+    /// The as-of date had not passed when this was made: a forecast, not the follow-up (absent when final).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
 }
 
 /// One commitment as `results.json` has it: the figures rounded for publication, the record ids only in the
@@ -138,9 +141,9 @@ impl Results {
     }
 }
 
-/// The results document for `edition`.
+/// The results document for `edition`; `provisional` when the as-of date had not passed.
 #[must_use]
-pub fn results(progress: &Progress, edition: Edition) -> Results {
+pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Results {
     let pledges = progress
         .pledges
         .iter()
@@ -170,5 +173,6 @@ pub fn results(progress: &Progress, edition: Edition) -> Results {
         pledges,
         by_party: progress.by_party.clone(),
         records: progress.records.clone(),
+        provisional,
     }
 }

@@ -49,7 +49,7 @@ pub struct ReportInput<'a> {
     pub generated_at: DateTime<Utc>,
     /// SHA-256 of the input rows, hex.
     pub input_hash: &'a str,
-    /// The as-of date is after today: the figures are a forecast, and every page says so.
+    /// The as-of date has not passed: the figures are a forecast, and every page says so.
     pub provisional: bool,
     /// At most this many rejected rows are listed (internal edition); the rest are in `rejected.csv`.
     pub max_rejected_rows: usize,

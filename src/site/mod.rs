@@ -50,6 +50,14 @@ pub enum SiteError {
     /// An archived `results.json` cannot be read back.
     #[error(transparent)]
     Results(#[from] ResultsError),
+    /// The site folder would replace something that is not the site.
+    #[error("site folder {}: {reason}; choose a folder of its own (site_dir or --site-dir)", path.display())]
+    Location {
+        /// The configured site folder.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// The open data could not be written.
     #[error("results.csv: {0}")]
     OpenData(#[from] csv::Error),
@@ -197,6 +205,16 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
         entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
 
     let site = &config.site_dir;
+    let config_dir = config.path.parent().unwrap_or(std::path::Path::new("."));
+    let others = [
+        ("archive", config.archive_dir.as_path()),
+        ("state", config.state_dir.as_path()),
+        ("outbox", config.outbox_dir.as_path()),
+        ("configuration", config_dir),
+    ];
+    if let Some(reason) = swap::unsafe_location(site, &others) {
+        return Err(SiteError::Location { path: site.clone(), reason });
+    }
     let site_io = |source| SiteError::Io { path: site.clone(), source };
     swap::clean(site).map_err(site_io)?;
     let pages = Pages::new(&texts, config.language, swap::new_version(site).map_err(site_io)?)?;

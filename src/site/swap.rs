@@ -26,15 +26,28 @@ fn current(site: &Path) -> Option<PathBuf> {
     Some(if target.is_absolute() { target } else { site.parent().unwrap_or(Path::new(".")).join(target) })
 }
 
-/// Removes what an interrupted switch left: versions that `site` does not link to, and the `.tmp`/`.old` folders
-/// and the temporary link of earlier writes. Returns how many were removed.
+/// Whether `dir` is a site lofte wrote: it holds the four files every lofte site has. Only such a folder is ever
+/// moved or removed by name; anything else beside the site is the operator's and stays.
+#[must_use]
+pub fn is_lofte_site(dir: &Path) -> bool {
+    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && ["index.html", "style.css", "feed.xml", "results.csv"].iter().all(|f| dir.join(f).is_file())
+}
+
+/// Removes what an interrupted switch left: versions that `site` does not link to, the `.tmp`/`.old` sites of
+/// earlier lofte versions (only when they are lofte sites) and the temporary link. Returns how many were removed.
 pub fn clean(site: &Path) -> io::Result<usize> {
     let mut removed = 0;
-    for leftover in [site.with_extension("tmp"), site.with_extension("old"), link_temp(site)] {
-        if fs::symlink_metadata(&leftover).is_ok() {
-            remove(&leftover)?;
+    for leftover in [site.with_extension("tmp"), site.with_extension("old")] {
+        if is_lofte_site(&leftover) {
+            fs::remove_dir_all(&leftover)?;
             removed += 1;
         }
+    }
+    let temp = link_temp(site);
+    if fs::symlink_metadata(&temp).is_ok_and(|m| m.file_type().is_symlink()) {
+        fs::remove_file(&temp)?;
+        removed += 1;
     }
     let versions = versions_dir(site);
     if versions.is_dir() {
@@ -55,6 +68,45 @@ fn remove(path: &Path) -> io::Result<()> {
     } else {
         fs::remove_file(path)
     }
+}
+
+/// `path` made absolute and with `.` and `..` taken out (without touching the disk), for comparing folders.
+fn normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Why `site` may not be the site folder, if it may not: it must not be, hold or lie inside any of `others` (the
+/// archive, the state, the outbox, the configuration), since writing the site replaces the folder as a whole.
+#[must_use]
+pub fn unsafe_location(site: &Path, others: &[(&str, &Path)]) -> Option<String> {
+    let s = normal(site);
+    if s.parent().is_none() {
+        return Some("it is the root of the file system".into());
+    }
+    others.iter().find_map(|(what, other)| {
+        let o = normal(other);
+        if s == o {
+            Some(format!("it is the {what} folder"))
+        } else if o.starts_with(&s) {
+            Some(format!("it holds the {what} folder {}", other.display()))
+        } else if s.starts_with(&o) {
+            Some(format!("it lies inside the {what} folder {}", other.display()))
+        } else {
+            None
+        }
+    })
 }
 
 fn link_temp(site: &Path) -> PathBuf {
@@ -79,13 +131,23 @@ pub fn new_version(site: &Path) -> io::Result<PathBuf> {
 pub fn switch(site: &Path, version: &Path) -> io::Result<()> {
     let before = current(site);
     let mut legacy = None;
-    if fs::symlink_metadata(site).is_ok_and(|m| m.is_dir()) {
-        // A site written by an earlier lofte is a plain folder: move it into the versions (the one moment the
-        // site is absent, once per installation).
-        let moved = new_version(site)?;
-        fs::remove_dir(&moved)?;
-        fs::rename(site, &moved)?;
-        legacy = Some(moved);
+    match fs::symlink_metadata(site) {
+        Ok(m) if m.file_type().is_symlink() => {}
+        Ok(m) if m.is_dir() && fs::read_dir(site)?.next().is_none() => fs::remove_dir(site)?,
+        Ok(m) if m.is_dir() && is_lofte_site(site) => {
+            // A site written by an earlier lofte is a plain folder: move it into the versions (the one moment the
+            // site is absent, once per installation).
+            let moved = new_version(site)?;
+            fs::remove_dir(&moved)?;
+            fs::rename(site, &moved)?;
+            legacy = Some(moved);
+        }
+        Ok(_) => {
+            return Err(io::Error::other(
+                "it exists and is not a site lofte wrote (nor empty): lofte will not replace it; choose a new or empty folder for the site",
+            ))
+        }
+        Err(_) => {}
     }
     // A relative link keeps working when the whole folder is moved or served from elsewhere.
     let relative = Path::new(&format!("{}.versions", name(site))).join(version.file_name().unwrap_or_default());

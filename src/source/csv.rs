@@ -142,8 +142,10 @@ pub fn read_bytes(
                 let start = record.position().map_or(covered, ::csv::Position::byte);
                 let line = record.position().map_or(0, ::csv::Position::line);
                 unaccounted(&text, covered, start)?;
-                swallowed_records(&record, line, delimiter)?;
-                covered = reader.position().byte();
+                let end = reader.position().byte();
+                let physical = text.get(start as usize..end as usize).unwrap_or_default();
+                swallowed_records(physical, &record, headers.len(), line, delimiter)?;
+                covered = end;
                 sink(RawRecord {
                     locator: Locator { source: source.clone(), origin: origin.clone(), position: Position::Line(line) },
                     fields: columns.fields(&record),
@@ -172,20 +174,65 @@ fn unaccounted(text: &str, from: u64, to: u64) -> Result<(), CsvError> {
 /// At least this many delimiters on one line inside a quoted field make that line look like a record of its own.
 const RECORD_LIKE_DELIMITERS: usize = 3;
 
-/// A quoted field may hold line breaks (a note over several lines), but when the lines it holds look like records
-/// themselves, a stray quote has opened a field that a later stray quote closed: the records in between would be
-/// merged into one field and vanish. Refuse the file naming the lines.
-fn swallowed_records(record: &::csv::StringRecord, line: u64, delimiter: u8) -> Result<(), CsvError> {
+/// A quoted field may hold line breaks (a note over several lines), but a record over several physical lines is
+/// a stray quote at work when a line inside a field looks like a record of its own (the delimiters of a row), when
+/// the record has more fields than the header (a quote that closed on the next row, whose fields then became extra
+/// columns), or when text follows a quote that closed on a later line (`"stray⏎"R3;…`). Rows would be merged and
+/// vanish: refuse the file naming the lines. Lines end at `\n`, `\r\n` or a lone `\r` (old Excel for Mac), as
+/// the CSV reader sees them.
+fn swallowed_records(
+    physical: &str,
+    record: &::csv::StringRecord,
+    columns: usize,
+    line: u64,
+    delimiter: u8,
+) -> Result<(), CsvError> {
+    // The reader's span of a record may begin with the previous line's terminator (CRLF files): only the
+    // line breaks inside a record count.
+    let body = physical.trim_matches(['\r', '\n']);
+    let breaks = body.split("\r\n").flat_map(|l| l.split(['\r', '\n'])).count() - 1;
+    if breaks == 0 {
+        return Ok(());
+    }
     let delimiter = char::from(delimiter);
-    for field in record.iter().filter(|f| f.contains('\n')) {
-        let inner: Vec<&str> = field.split('\n').skip(1).collect();
-        let record_like = inner.iter().filter(|l| l.matches(delimiter).count() >= RECORD_LIKE_DELIMITERS).count();
-        if record_like > 0 {
-            let last = line + record.as_slice().matches('\n').count() as u64;
-            return Err(CsvError::SwallowedRecords { first: line, last, record_like });
-        }
+    let record_like = record
+        .iter()
+        .flat_map(|field| field.split("\r\n").flat_map(|l| l.split(['\r', '\n'])).skip(1))
+        .filter(|l| l.matches(delimiter).count() >= RECORD_LIKE_DELIMITERS)
+        .count();
+    if record_like > 0 || record.len() > columns || text_after_late_quote(body, delimiter) {
+        let last = line + breaks as u64;
+        return Err(CsvError::SwallowedRecords { first: line, last, record_like: record_like.max(1) });
     }
     Ok(())
+}
+
+/// Whether a quoted field that spans a line break closes with a quote followed by something other than the
+/// delimiter or the end of the line: the CSV reader would glue that text onto the field.
+fn text_after_late_quote(body: &str, delimiter: char) -> bool {
+    let mut chars = body.chars().peekable();
+    let (mut quoted, mut spans_lines) = (false, false);
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+            }
+            (true, '"') => {
+                quoted = false;
+                let next = chars.peek().copied();
+                if spans_lines && !matches!(next, None | Some('\r' | '\n')) && next != Some(delimiter) {
+                    return true;
+                }
+            }
+            (true, '\r' | '\n') => spans_lines = true,
+            (false, '"') => {
+                quoted = true;
+                spans_lines = false;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The row as it was, fields joined by the file's delimiter.
@@ -277,6 +324,12 @@ pub fn detect_delimiter(text: &str) -> u8 {
     }
 }
 
+/// A header cell as compared with the field names: trimmed, without a BOM, in NFC and lower case (so `DELMÅL`,
+/// and `delmål` written with a combining ring, both name the milestone column).
+fn header_name(cell: &str) -> String {
+    crate::text::nfc(cell.trim().trim_start_matches('\u{feff}')).to_lowercase()
+}
+
 /// Which column holds which field.
 struct Columns {
     id: Option<usize>,
@@ -295,7 +348,7 @@ impl Columns {
             headers
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| names.iter().any(|n| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)))
+                .filter(|(_, h)| names.iter().any(|n| header_name(h) == *n))
                 .map(|(i, _)| i)
                 .collect()
         };
