@@ -65,32 +65,28 @@ impl std::fmt::Display for DeliveryStatus {
     }
 }
 
-impl ToSql for DeliveryStatus {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.key()))
-    }
+/// Stores a type that has a `key()` word and a `from_key` parser as that word, so the database holds the same text
+/// as the manifests and listings.
+macro_rules! sql_as_key {
+    ($type:ty, $what:literal) => {
+        impl ToSql for $type {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.key()))
+            }
+        }
+
+        impl FromSql for $type {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let text = value.as_str()?;
+                <$type>::from_key(text)
+                    .ok_or_else(|| FromSqlError::Other(format!(concat!("unknown ", $what, " {:?}"), text).into()))
+            }
+        }
+    };
 }
 
-impl FromSql for DeliveryStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
-        DeliveryStatus::from_key(text)
-            .ok_or_else(|| FromSqlError::Other(format!("unknown delivery status {text:?}").into()))
-    }
-}
-
-impl ToSql for Role {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.key()))
-    }
-}
-
-impl FromSql for Role {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
-        Role::from_key(text).ok_or_else(|| FromSqlError::Other(format!("unknown role {text:?}").into()))
-    }
-}
+sql_as_key!(DeliveryStatus, "delivery status");
+sql_as_key!(Role, "role");
 
 /// One recipient's delivery of one version of a follow-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
