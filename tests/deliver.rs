@@ -65,12 +65,17 @@ fn each_role_gets_its_edition_once_with_the_right_headers_and_the_archived_pdf()
         );
         let list_id = message.header_raw("List-Id");
         let unsubscribe = message.header_raw("List-Unsubscribe");
+        // RFC 3834: every message is marked automatic, so out-of-office replies stay away.
+        assert_eq!(message.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"), "{address}");
+        let precedence = message.header_raw("Precedence").map(str::trim);
         if address == LIST {
             assert_eq!(list_id.map(str::trim), Some("<medborgarloften.oskarshamn.example.se>"));
             assert!(unsubscribe.unwrap().contains("mailto:medborgarloften-unsubscribe@"), "{unsubscribe:?}");
             assert!(text.contains("Avsluta prenumerationen"));
+            assert_eq!(precedence, Some("bulk"));
         } else {
             assert!(list_id.is_none() && unsubscribe.is_none(), "list headers only on the public list's mail");
+            assert_eq!(precedence, None, "personal mail is not bulk");
         }
     }
     let deliveries = manifest_deliveries(&f);

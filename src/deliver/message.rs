@@ -146,9 +146,12 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
                 source,
             })?);
     }
+    let header = |name: &'static str, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
+    // RFC 3834: an automatic message, so out-of-office replies are not sent back to it.
+    builder = builder.raw_header(header("Auto-Submitted", "auto-generated".into()));
     if let Some(unsubscribe) = &unsubscribe {
-        let header = |name: &'static str, value: String| HeaderValue::new(HeaderName::new_from_ascii_str(name), value);
         builder = builder
+            .raw_header(header("Precedence", "bulk".into()))
             .raw_header(header("List-Id", format!("<{}>", one_line("mail.list_id", &config.mail.list_id)?)))
             .raw_header(header("List-Unsubscribe", format!("<{}>", one_line("mail.unsubscribe", unsubscribe)?)));
         if unsubscribe.starts_with("https://") {
