@@ -90,6 +90,22 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// A TOML parser message without the value it quotes: a secret typed under the wrong key (`timeout_secs =
+/// "hemligt"`) must not be printed back into a terminal or a log. The key and the place are enough to fix it.
+#[must_use]
+pub fn without_values(message: &str) -> String {
+    let mut out = message.to_string();
+    for (marker, quote) in [("string \"", '"'), ("variant `", '`')] {
+        while let Some(start) = out.find(marker) {
+            let value_start = start + marker.len();
+            let Some(len) = out[value_start..].find(quote) else { break };
+            let replacement = if marker.starts_with("string") { "a string" } else { "variant" };
+            out.replace_range(start..=(value_start + len), replacement);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,3 +132,21 @@ fn two_rebuilds_in_one_second_keep_every_file_they_move_aside() {
     );
     assert_eq!(eml_count(&f.path("outbox")), 3, "nothing was sent again");
 }
+
+#[test]
+fn a_value_under_the_wrong_key_is_not_printed_back() {
+    let f = Fixture::new();
+    f.edit("config/lofte.toml", "timeout_secs = 60", "timeout_secs = \"HUNTER2SECRET\"");
+    let out = f.lofte(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains("HUNTER2SECRET"), "{all}");
+    assert!(all.contains("invalid type: a string, expected u64"), "{all}");
+
+    let g = Fixture::new();
+    g.edit("config/lofte.toml", "language = \"sv\"", "language = \"HEMLIGT-2\"");
+    let out = g.lofte(&["check"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains("HEMLIGT-2"), "{all}");
+    assert!(all.contains("lofte.toml:6:12: unknown variant, expected `sv` or `en`"), "{all}");
+}

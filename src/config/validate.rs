@@ -28,7 +28,8 @@ pub(super) fn from_text(
     env: &Env,
     read: &dyn Fn(&Path) -> io::Result<String>,
 ) -> Result<Config, Vec<Problem>> {
-    let raw: RawSettings = toml::from_str(text).map_err(|e| vec![Problem::at(path, text, e.span(), e.message())])?;
+    let raw: RawSettings = toml::from_str(text)
+        .map_err(|e| vec![Problem::at(path, text, e.span(), crate::problem::without_values(e.message()))])?;
     let mut problems = Problems::new(path, text);
     let mut others = Vec::new();
     let mut warnings = Vec::new();

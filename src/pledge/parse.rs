@@ -103,7 +103,8 @@ struct RawMilestone {
 
 /// Parses and validates a pledge document. `file` is only used to name the place of each problem.
 pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
-    let raw: RawPledge = toml::from_str(text).map_err(|e| vec![Problem::at(file, text, e.span(), e.message())])?;
+    let raw: RawPledge = toml::from_str(text)
+        .map_err(|e| vec![Problem::at(file, text, e.span(), crate::problem::without_values(e.message()))])?;
     let mut problems = Problems::new(file, text);
     if !is_safe_id(raw.id.get_ref()) {
         problems.at(
