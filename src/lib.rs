@@ -2,8 +2,8 @@
 //!
 //! The stages, in the order [`pipeline`] runs them: [`config`] → [`source`] → [`validate`] (against the
 //! [`pledge`] document) → [`progress`] → [`report`] → [`archive`] → [`deliver`] → the public site. [`schedule`]
-//! decides when, [`cli`] parses arguments. Each stage has its own error type; only `main` uses `anyhow`. The design
-//! and the behavioural contract are in `docs/` (start at docs/README.md).
+//! decides when, [`cli`] parses arguments. Each stage has its own error type carrying its cause; `main` prints
+//! the chain. The design and the behavioural contract are in `docs/` (start at docs/README.md).
 
 /// Prints to standard output; a reader that went away (`lofte status | head`) ends the output quietly instead of
 /// panicking, as `println!` would.

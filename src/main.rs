@@ -20,8 +20,24 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("error: {:#}", anyhow::Error::new(e));
+            eprintln!("error: {}", message(&e));
             ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: most messages already quote their cause, so a cause
+/// whose text is in the line already is not repeated.
+fn message(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
 }
