@@ -150,3 +150,20 @@ fn a_value_under_the_wrong_key_is_not_printed_back() {
     assert!(!all.contains("HEMLIGT-2"), "{all}");
     assert!(all.contains("lofte.toml:6:12: unknown variant, expected `sv` or `en`"), "{all}");
 }
+
+#[test]
+fn api_settings_on_a_csv_source_are_an_error_not_ignored() {
+    let f = Fixture::new();
+    f.edit(
+        "config/lofte.toml",
+        "path = \"data/oskarshamn-2021.csv\"",
+        "path = \"data/oskarshamn-2021.csv\"\ntoken_env = \"LOFTE_API_TOKEN\"\nretries = 2",
+    );
+    let out = f.lofte(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("csv source \"oskarshamn\" has token_env, retries, which only an api source uses"),
+        "{}",
+        stderr(&out)
+    );
+}

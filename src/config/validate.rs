@@ -259,6 +259,27 @@ fn source(s: Spanned<RawSource>, base: &Path, problems: &mut Problems) -> Option
     }
     match s.kind {
         SourceKind::Csv => {
+            let api_only = [
+                ("url", s.url.is_some()),
+                ("token_env", s.token_env.is_some()),
+                ("timeout_secs", s.timeout_secs.is_some()),
+                ("connect_timeout_secs", s.connect_timeout_secs.is_some()),
+                ("retries", s.retries.is_some()),
+                ("retry_base_ms", s.retry_base_ms.is_some()),
+                ("max_pages", s.max_pages.is_some()),
+                ("max_records", s.max_records.is_some()),
+                ("max_body_bytes", s.max_body_bytes.is_some()),
+            ];
+            let given: Vec<&str> = api_only.iter().filter(|(_, set)| *set).map(|(key, _)| *key).collect();
+            if !given.is_empty() {
+                problems.at(
+                    span.clone(),
+                    format!(
+                        "csv source {name:?} has {}, which only an api source uses: remove it, or set kind = \"api\"",
+                        given.join(", ")
+                    ),
+                );
+            }
             let Some(path) = s.path else {
                 problems.at(span, format!("csv source {name:?} needs path = \"data/*.csv\""));
                 return None;
