@@ -155,10 +155,9 @@ impl Archive {
         }
         // The next version after every earlier one, superseded ones included: a crash between moving the current
         // entry aside and moving the new one in must not make the next publication reuse a version number.
-        manifest.version = self
-            .list()?
+        manifest.version = document_entries(&doc_dir)?
             .iter()
-            .filter(|e| e.manifest.document == manifest.document && e.manifest.period == manifest.period)
+            .filter(|e| e.manifest.period == manifest.period)
             .map(|e| e.manifest.version)
             .max()
             .map_or(1, |v| v + 1);
@@ -269,16 +268,7 @@ impl Archive {
             return Ok(entries);
         }
         for doc in sorted_dirs(&self.root)? {
-            for dir in sorted_dirs(&doc)? {
-                let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                if name == SUPERSEDED {
-                    for old in sorted_dirs(&dir)? {
-                        entries.push(Entry { manifest: read_manifest(&old)?, dir: old, superseded: true });
-                    }
-                } else if !name.starts_with(TEMP_PREFIX) && dir.join(MANIFEST).exists() {
-                    entries.push(Entry { manifest: read_manifest(&dir)?, dir, superseded: false });
-                }
-            }
+            entries.extend(document_entries(&doc)?);
         }
         entries.sort_by(|a, b| {
             (&a.manifest.document, &a.manifest.period, !a.superseded, &a.manifest.generated_at).cmp(&(
@@ -387,6 +377,25 @@ fn writer_alive(name: &str) -> bool {
         .next()
         .and_then(|pid| pid.parse::<u32>().ok())
         .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Every entry of one document's folder, current and superseded (temporary folders are not entries).
+fn document_entries(doc: &Path) -> Result<Vec<Entry>, ArchiveError> {
+    let mut entries = Vec::new();
+    if !doc.exists() {
+        return Ok(entries);
+    }
+    for dir in sorted_dirs(doc)? {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name == SUPERSEDED {
+            for old in sorted_dirs(&dir)? {
+                entries.push(Entry { manifest: read_manifest(&old)?, dir: old, superseded: true });
+            }
+        } else if !name.starts_with(TEMP_PREFIX) && dir.join(MANIFEST).exists() {
+            entries.push(Entry { manifest: read_manifest(&dir)?, dir, superseded: false });
+        }
+    }
+    Ok(entries)
 }
 
 fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {

@@ -15,6 +15,7 @@ pub mod message;
 pub mod outbox;
 pub mod transport;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use tracing::{info, warn};
@@ -132,28 +133,31 @@ pub fn enqueue_archive(outbox: &mut Outbox, archive: &Archive, now: i64) -> Resu
 }
 
 /// Writes into an entry's manifest the final statuses that the database has and the manifest lacks (a crash
-/// between the two writes).
+/// between the two writes). Most passes find nothing to write, and then take no lock and write nothing.
 fn sync_manifest(outbox: &Outbox, archive: &Archive, entry: &Entry) -> Result<(), DeliverError> {
     let m = &entry.manifest;
     let rows = outbox.rows_of(&m.document, &m.period, m.version)?;
+    if missing_statuses(&rows, &m.deliveries).is_empty() {
+        return Ok(());
+    }
     archive.update_deliveries(&m.document, &m.period, m.version, |deliveries| {
-        let mut changed = false;
-        for row in &rows {
-            let wanted = match row.status {
-                DeliveryStatus::Sent | DeliveryStatus::Failed => {
-                    manifest_text(row.status, Some(row.last_error.as_deref().unwrap_or("refused")))
-                }
-                DeliveryStatus::Pending | DeliveryStatus::Superseded => continue,
-            };
-            let key = delivery_key(row.role, &row.address);
-            if !deliveries.get(&key).is_some_and(|recorded| recorded.starts_with(row.status.key())) {
-                deliveries.insert(key, wanted);
-                changed = true;
-            }
-        }
+        // Looked at again under the lock: another process may have written them meanwhile.
+        let missing = missing_statuses(&rows, deliveries);
+        let changed = !missing.is_empty();
+        deliveries.extend(missing);
         changed
     })?;
     Ok(())
+}
+
+/// The final statuses (sent, failed) of `rows` that `deliveries` does not record yet, as manifest entries.
+fn missing_statuses(rows: &[Row], deliveries: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    rows.iter()
+        .filter(|row| matches!(row.status, DeliveryStatus::Sent | DeliveryStatus::Failed))
+        .map(|row| (delivery_key(row.role, &row.address), row))
+        .filter(|(key, row)| !deliveries.get(key).is_some_and(|recorded| recorded.starts_with(row.status.key())))
+        .map(|(key, row)| (key, manifest_text(row.status, Some(row.last_error.as_deref().unwrap_or("refused")))))
+        .collect()
 }
 
 /// Sends every due row (every pending row with `ignore_backoff`), one envelope per recipient, each claimed first.
