@@ -232,3 +232,29 @@ impl Config {
         self.pledges.iter().find(|p| p.id == id)
     }
 }
+
+/// `path` with `.` and `dir/..` taken out, without touching the disk (no symbolic link is followed): `config/../site`
+/// → `site`, `/var/lib/../lib/lofte` → `/var/lib/lofte`. A `..` that has nothing to take out stays in a relative
+/// path and is dropped at the root.
+#[must_use]
+pub(crate) fn lexical_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}

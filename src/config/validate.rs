@@ -327,22 +327,7 @@ fn source(s: Spanned<RawSource>, base: &Path, problems: &mut Problems) -> Option
 
 /// `path` against `base`, with `dir/..` removed so that messages show `outbox`, not `config/../outbox`.
 fn resolve(base: &Path, path: &str) -> PathBuf {
-    use std::path::Component;
-    let joined = base.join(path);
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
+    super::lexical_normal(&base.join(path))
 }
 
 /// `Name <a@b.se>` → `a@b.se`; a bare address stays as it is.

@@ -72,19 +72,7 @@ fn remove(path: &Path) -> io::Result<()> {
 
 /// `path` made absolute and with `.` and `..` taken out (without touching the disk), for comparing folders.
 fn normal(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in absolute.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    crate::config::lexical_normal(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 /// Why `site` may not be the site folder, if it may not: it must not be, hold or lie inside any of `others` (the
