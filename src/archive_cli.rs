@@ -7,6 +7,7 @@ use clap::Subcommand;
 use crate::archive::{Archive, ArchiveError, RESULTS_FILE};
 use crate::config::Config;
 use crate::progress::json::{Results, ResultsError};
+use crate::progress::Figure;
 use crate::site;
 use crate::state::LockError;
 
@@ -115,7 +116,13 @@ pub fn run(config: &Config, action: &ArchiveAction) -> Result<String, ArchiveCom
                 let results = Results::read(&e.dir.join(RESULTS_FILE))?;
                 let _ = writeln!(out, "  results:");
                 for p in &results.pledges {
-                    let _ = writeln!(out, "    {:<22} {:>5} of {:<5} {}", p.id, p.achieved, p.target, p.status.key());
+                    let achieved = match p.achieved {
+                        Some(Figure::Count(n)) => n.to_string(),
+                        Some(Figure::Measured(v)) => v.to_string(),
+                        None => "-".to_string(),
+                    };
+                    let of = p.target.map_or(String::new(), |t| format!("of {t}"));
+                    let _ = writeln!(out, "    {:<22} {achieved:>5} {of:<8} {}", p.id, p.status.key());
                 }
             }
             Ok(out)

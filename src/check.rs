@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::config::{Config, SourceConfig};
 use crate::pipeline::{self, RecordsOverride, RECORDS_SOURCE};
-use crate::pledge::{Pledge, Target};
+use crate::pledge::{Parties, Party, PlacesRule, Pledge, Target};
 use crate::problem::Problem;
 use crate::schedule;
 use crate::validate::Validated;
@@ -70,15 +70,28 @@ pub fn describe(config: &Config, records: &RecordsOverride) -> String {
         }
         let _ = writeln!(out, "  commitments ({}):", p.commitments.len());
         for c in &p.commitments {
-            let target = match &c.target {
-                Target::AtLeast { value } => format!("at least {value}"),
-                Target::Increase { baseline, .. } => format!("more than {baseline} (at least {})", baseline + 1),
-                Target::Milestones { milestones } => {
-                    format!("milestones {}", milestones.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))
-                }
+            let target = target_text(&c.target);
+            let places = c.places.as_ref().map_or(String::new(), |p| {
+                let rule = match p.rule {
+                    PlacesRule::Only => "only at",
+                    PlacesRule::Report => "reported by",
+                    PlacesRule::Each { .. } => "at each of",
+                };
+                format!(" {rule} {}", p.list.names.join(", "))
+            });
+            let parties = match &c.parties {
+                Parties::Any => "*".to_string(),
+                Parties::Listed(list) => list.iter().map(Party::key).collect::<Vec<_>>().join("+"),
             };
-            let places = if c.places.is_empty() { String::new() } else { format!(" at {}", c.places.join(", ")) };
-            let _ = writeln!(out, "    {:<22} {:<9} {:<28} {}{places}", c.id, c.party.key(), target, c.activity);
+            let each = if c.each_municipality { " in each municipality" } else { "" };
+            let _ = writeln!(
+                out,
+                "    {:<22} {:<9} {:<28} {}{places}{each}",
+                c.id,
+                parties,
+                target,
+                c.activities.join(", ")
+            );
         }
     }
     out.push_str("\nsources:\n");
@@ -173,4 +186,30 @@ pub fn data_quality(pledge: &Pledge, v: &Validated) -> String {
         }
     }
     out
+}
+
+/// "at least 52", "count (no number promised)", … as `check` lists a target.
+fn target_text(target: &Target) -> String {
+    match target {
+        Target::AtLeast { value, per: None } => format!("at least {value}"),
+        Target::AtLeast { value, per: Some(per) } => format!("at least {value} per {}", per.key()),
+        Target::OnRequest { request_activity } => format!("on request ({request_activity})"),
+        Target::Count => "count (no number promised)".to_string(),
+        Target::Increase { baseline, .. } => format!("more than {baseline} (at least {})", baseline + 1),
+        Target::Decrease { baseline, .. } => format!("fewer than {baseline}"),
+        Target::Outcome { direction, baseline, target, .. } => {
+            let way = match direction {
+                crate::pledge::Direction::Increase => "up",
+                crate::pledge::Direction::Decrease => "down",
+            };
+            match target {
+                Some(t) => format!("outcome {way} from {baseline} to {t}"),
+                None => format!("outcome {way} from {baseline}"),
+            }
+        }
+        Target::Assessed => "assessed".to_string(),
+        Target::Milestones { milestones } => {
+            format!("milestones {}", milestones.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    }
 }

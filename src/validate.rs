@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveTime};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use serde::Serialize;
 
-use crate::pledge::{Party, Pledge, Target};
+use crate::pledge::{Party, Places, PlacesRule, Pledge, Target};
 use crate::source::{Fields, Locator, RawRecord};
 use crate::text::fold;
 
@@ -17,7 +17,7 @@ use crate::text::fold;
 pub const MAX_COUNT: u32 = 10_000;
 
 /// A record that counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
     /// Position in the input (0-based, across all sources), so that output keeps input order.
     pub row: usize,
@@ -31,6 +31,14 @@ pub struct Accepted {
     pub party: Party,
     /// Index of the commitment in the pledge document.
     pub commitment: usize,
+    /// Index of the record's activity kind in the pledge document.
+    pub activity: usize,
+    /// Whether the record is a request of a conditional commitment rather than an activity toward it.
+    pub request: bool,
+    /// Index of the municipality in the document's list, when the record names one (or the document has one).
+    pub municipality: Option<usize>,
+    /// The measurement, for outcome commitments.
+    pub value: Option<f64>,
     /// For commitments with places: the place's name as the document spells it; else the text as given.
     pub location: Option<String>,
     /// How many.
@@ -45,8 +53,18 @@ pub struct Accepted {
 
 impl Accepted {
     fn same_content(&self, other: &Accepted) -> bool {
-        (self.date, self.party, self.commitment, &self.location, self.count, &self.milestone, &self.note)
-            == (other.date, other.party, other.commitment, &other.location, other.count, &other.milestone, &other.note)
+        (self.date, &self.party, self.activity, self.municipality, &self.location, self.count, &self.milestone)
+            == (
+                other.date,
+                &other.party,
+                other.activity,
+                other.municipality,
+                &other.location,
+                other.count,
+                &other.milestone,
+            )
+            && self.note == other.note
+            && self.value.map(f64::to_bits) == other.value.map(f64::to_bits)
     }
 }
 
@@ -77,7 +95,12 @@ pub enum Reason {
         /// Today, when the record was read.
         today: NaiveDate,
     },
-    /// Party is neither polisen nor kommunen.
+    /// The record names another pledge document than the one being validated.
+    UnknownDocument {
+        /// As written.
+        value: String,
+    },
+    /// Party is not a party of the document.
     UnknownParty {
         /// As written.
         value: String,
@@ -87,14 +110,26 @@ pub enum Reason {
         /// As written.
         value: String,
     },
-    /// The record's party is not the party of the commitment its activity counts toward.
+    /// The record's party is not a party of the commitment its activity counts toward.
     PartyMismatch {
         /// The activity.
         activity: String,
-        /// The commitment's party.
-        expected: Party,
+        /// The commitment's parties.
+        expected: Vec<Party>,
         /// The record's party.
         found: Party,
+    },
+    /// The municipality is not one of the document's.
+    UnknownMunicipality {
+        /// As written.
+        value: String,
+    },
+    /// A measurement record (outcome commitment) without a value.
+    MissingValue,
+    /// The value is not a decimal number such as `42`, `-3.5` or `61,2`.
+    BadValue {
+        /// As written.
+        value: String,
     },
     /// Count is not an integer from 1 to [`MAX_COUNT`].
     BadCount {
@@ -129,12 +164,16 @@ impl Reason {
             Reason::UnparsableDate { .. } => "unparsable_date",
             Reason::DateOutsidePeriod { .. } => "date_outside_period",
             Reason::DateInFuture { .. } => "date_in_future",
+            Reason::UnknownDocument { .. } => "unknown_document",
             Reason::UnknownParty { .. } => "unknown_party",
             Reason::UnknownActivity { .. } => "unknown_activity",
             Reason::PartyMismatch { .. } => "party_mismatch",
             Reason::BadCount { .. } => "bad_count",
             Reason::LocationNotAllowed { .. } => "location_not_allowed",
             Reason::UnknownMilestone { .. } => "unknown_milestone",
+            Reason::UnknownMunicipality { .. } => "unknown_municipality",
+            Reason::MissingValue => "missing_value",
+            Reason::BadValue { .. } => "bad_value",
             Reason::ConflictingDuplicate { .. } => "conflicting_duplicate",
         }
     }
@@ -151,7 +190,11 @@ impl Reason {
             | Reason::UnknownActivity { value }
             | Reason::BadCount { value }
             | Reason::LocationNotAllowed { value, .. }
-            | Reason::UnknownMilestone { value } => value.clone(),
+            | Reason::UnknownMilestone { value }
+            | Reason::UnknownDocument { value }
+            | Reason::UnknownMunicipality { value }
+            | Reason::BadValue { value } => value.clone(),
+            Reason::MissingValue => "value".to_string(),
             Reason::DateOutsidePeriod { date } | Reason::DateInFuture { date, .. } => date.to_string(),
             Reason::PartyMismatch { activity, found, .. } => format!("{activity}, {found}"),
             Reason::ConflictingDuplicate { id } => id.clone(),
@@ -168,13 +211,26 @@ impl fmt::Display for Reason {
             Reason::DateInFuture { date, today } => {
                 write!(f, "date {date} is after today ({today}); enter an activity once it has taken place")
             }
-            Reason::UnknownParty { value } => write!(f, "party {value:?} is neither polisen nor kommunen"),
+            Reason::UnknownDocument { value } => {
+                write!(f, "document {value:?} is not the pledge document these records are read for")
+            }
+            Reason::UnknownParty { value } => write!(f, "party {value:?} is not a party of the pledge document"),
             Reason::UnknownActivity { value } => {
                 write!(f, "activity {value:?} is not an activity kind of the pledge document")
             }
             Reason::PartyMismatch { activity, expected, found } => {
-                write!(f, "activity {activity:?} is a commitment of {expected}, but the record says {found}")
+                let expected: Vec<&str> = expected.iter().map(Party::key).collect();
+                write!(
+                    f,
+                    "activity {activity:?} is a commitment of {}, but the record says {found}",
+                    expected.join(" and ")
+                )
             }
+            Reason::UnknownMunicipality { value } => {
+                write!(f, "municipality {value:?} is not one of the pledge document's municipalities")
+            }
+            Reason::MissingValue => write!(f, "value missing: a measurement needs its figure, e.g. 61.2"),
+            Reason::BadValue { value } => write!(f, "value {value:?} is not a number like 61.2 or 61,2"),
             Reason::BadCount { value } => write!(f, "count {value:?} is not a whole number from 1 to {MAX_COUNT}"),
             Reason::LocationNotAllowed { value, allowed } => {
                 write!(f, "location {value:?} is not one of {}", allowed.join(", "))
@@ -225,6 +281,10 @@ pub struct Validator<'a> {
     today: NaiveDate,
     /// Folded place name → place name, per commitment.
     places: Vec<HashMap<String, String>>,
+    /// Folded municipality name → its index in the document's list.
+    municipalities: HashMap<String, usize>,
+    /// Activity kind → (its index, the commitment it counts toward, whether its records are requests).
+    kinds: HashMap<String, Kind>,
     /// Each commitment's places, shared by every rejection that lists them (a million rejected rows must not
     /// hold a million copies).
     allowed: Vec<std::sync::Arc<[String]>>,
@@ -235,6 +295,14 @@ pub struct Validator<'a> {
     /// How many ids are in conflict (their first row still sits in `out.accepted` until `finish`).
     conflicts: usize,
     out: Validated,
+}
+
+/// What an activity kind is in the document.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    index: usize,
+    commitment: usize,
+    request: bool,
 }
 
 /// The first accepted row of an id, and whether a later row contradicted it.
@@ -251,13 +319,27 @@ impl<'a> Validator<'a> {
     /// A validator for records of `pledge`.
     #[must_use]
     pub fn new(pledge: &'a Pledge) -> Self {
-        let places =
-            pledge.commitments.iter().map(|c| c.places.iter().map(|p| (fold(p), p.clone())).collect()).collect();
-        let allowed = pledge.commitments.iter().map(|c| std::sync::Arc::from(c.places.as_slice())).collect();
+        let names = |c: &crate::pledge::Commitment| c.places.as_ref().map(|p| p.list.names.clone()).unwrap_or_default();
+        let places = pledge.commitments.iter().map(|c| names(c).into_iter().map(|p| (fold(&p), p)).collect()).collect();
+        let allowed = pledge.commitments.iter().map(|c| std::sync::Arc::from(names(c))).collect();
+        let municipalities = pledge.municipalities.iter().enumerate().map(|(i, m)| (fold(m), i)).collect();
+        let kinds = pledge
+            .activities
+            .iter()
+            .enumerate()
+            .filter_map(|(index, a)| {
+                let answer = pledge.commitment_for_activity(&a.kind).map(|c| (c, false));
+                let (commitment, request) =
+                    answer.or_else(|| pledge.commitment_for_request(&a.kind).map(|c| (c, true)))?;
+                Some((a.kind.clone(), Kind { index, commitment, request }))
+            })
+            .collect();
         Validator {
             pledge,
             today: NaiveDate::MAX,
             places,
+            municipalities,
+            kinds,
             allowed,
             seen: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
@@ -293,6 +375,10 @@ impl<'a> Validator<'a> {
                 date: valid.date,
                 party: valid.party,
                 commitment: valid.commitment,
+                activity: valid.activity,
+                request: valid.request,
+                municipality: valid.municipality,
+                value: valid.value,
                 location: valid.location,
                 count: valid.count,
                 milestone: valid.milestone,
@@ -370,6 +456,11 @@ impl<'a> Validator<'a> {
             f.party.as_deref().unwrap_or_default(),
             f.activity.as_deref().unwrap_or_default(),
         );
+        if let Some(document) = &f.document {
+            if !document.eq_ignore_ascii_case(&self.pledge.id) {
+                return Err(Reason::UnknownDocument { value: document.clone() });
+            }
+        }
         let date = parse_date(date_text).ok_or_else(|| Reason::UnparsableDate { value: date_text.to_string() })?;
         if !self.pledge.contains(date) {
             return Err(Reason::DateOutsidePeriod { date });
@@ -377,21 +468,19 @@ impl<'a> Validator<'a> {
         if date > self.today {
             return Err(Reason::DateInFuture { date, today: self.today });
         }
-        let party =
-            Party::from_key(party_text).ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
-        let index = self
+        let party = self
             .pledge
-            .commitments
-            .iter()
-            .position(|c| c.activity == activity)
-            .ok_or_else(|| Reason::UnknownActivity { value: activity.to_string() })?;
-        let commitment = &self.pledge.commitments[index];
-        if commitment.party != party {
-            return Err(Reason::PartyMismatch {
-                activity: activity.to_string(),
-                expected: commitment.party,
-                found: party,
-            });
+            .party(party_text)
+            .cloned()
+            .ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
+        let kind = *self.kinds.get(activity).ok_or_else(|| Reason::UnknownActivity { value: activity.to_string() })?;
+        let commitment = &self.pledge.commitments[kind.commitment];
+        if !commitment.parties.admits(&party) {
+            let expected = match &commitment.parties {
+                crate::pledge::Parties::Listed(list) => list.clone(),
+                crate::pledge::Parties::Any => Vec::new(),
+            };
+            return Err(Reason::PartyMismatch { activity: activity.to_string(), expected, found: party });
         }
         let count = match &f.count {
             None => 1,
@@ -401,15 +490,39 @@ impl<'a> Validator<'a> {
                 .filter(|n| (1..=MAX_COUNT).contains(n) && !text.starts_with('+'))
                 .ok_or_else(|| Reason::BadCount { value: text.clone() })?,
         };
-        let location = if commitment.places.is_empty() {
-            f.location.clone()
-        } else {
-            let given = f.location.clone().unwrap_or_default();
-            let place = self.places[index].get(&fold(&given)).cloned();
-            Some(
-                place
-                    .ok_or_else(|| Reason::LocationNotAllowed { value: given, allowed: self.allowed[index].clone() })?,
-            )
+        let value = match (&commitment.target, kind.request) {
+            (Target::Outcome { .. }, false) => {
+                let text = f.value.as_deref().ok_or(Reason::MissingValue)?;
+                Some(parse_value(text).ok_or_else(|| Reason::BadValue { value: text.to_string() })?)
+            }
+            _ => None,
+        };
+        let municipality = match &f.municipality {
+            Some(given) => Some(
+                *self
+                    .municipalities
+                    .get(&fold(given))
+                    .ok_or_else(|| Reason::UnknownMunicipality { value: given.clone() })?,
+            ),
+            None if self.pledge.municipalities.len() == 1 => Some(0),
+            None if commitment.each_municipality => return Err(Reason::MissingField { field: "municipality" }),
+            None => None,
+        };
+        let location = match (&commitment.places, kind.request) {
+            (Some(Places { rule: PlacesRule::Only, .. }), false) => {
+                let given = f.location.clone().unwrap_or_default();
+                let place = self.places[kind.commitment].get(&fold(&given)).cloned();
+                Some(place.ok_or_else(|| Reason::LocationNotAllowed {
+                    value: given,
+                    allowed: self.allowed[kind.commitment].clone(),
+                })?)
+            }
+            // A listed place is kept as the document spells it, so that its sum is found under that name.
+            (Some(_), false) => f
+                .location
+                .as_ref()
+                .map(|given| self.places[kind.commitment].get(&fold(given)).cloned().unwrap_or_else(|| given.clone())),
+            _ => f.location.clone(),
         };
         let milestone = match (&commitment.target, &f.milestone) {
             // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.
@@ -423,7 +536,18 @@ impl<'a> Validator<'a> {
             }
             (_, None) => None,
         };
-        Ok(Valid { date, party, commitment: index, location, count, milestone })
+        Ok(Valid {
+            date,
+            party,
+            commitment: kind.commitment,
+            activity: kind.index,
+            request: kind.request,
+            municipality,
+            value,
+            location,
+            count,
+            milestone,
+        })
     }
 }
 
@@ -432,9 +556,29 @@ struct Valid {
     date: NaiveDate,
     party: Party,
     commitment: usize,
+    activity: usize,
+    request: bool,
+    municipality: Option<usize>,
+    value: Option<f64>,
     location: Option<String>,
     count: u32,
     milestone: Option<String>,
+}
+
+/// A measurement: an optional minus sign, digits, and optionally `.` or `,` and digits (SPEC §10).
+#[must_use]
+pub fn parse_value(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once(['.', ',']) {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    text.replace(',', ".").parse().ok()
 }
 
 /// `YYYY-MM-DD`, or a timestamp `YYYY-MM-DD HH:MM[:SS]` (space or `T`) whose date is used.

@@ -5,7 +5,7 @@ mod common;
 
 use common::{line_of, stderr, stdout, Fixture};
 use lofte::config::{Config, Env};
-use lofte::pledge::{Party, Target};
+use lofte::pledge::{Parties, Party, PlacesRule, Target};
 use lofte::problem::Problem;
 
 const PLEDGE: &str = "config/pledges/oskarshamn-2021.toml";
@@ -44,10 +44,12 @@ fn the_shipped_configuration_loads() {
     assert_eq!(pledge.signatories[0].name, "Anders Pleijel");
     assert_eq!(pledge.signatories[1].title, "Kommunstyrelsens ordförande");
     let patrols = pledge.commitments.iter().find(|c| c.id == "fotpatrull-skolor").unwrap();
-    assert_eq!(patrols.places, ["Vallhallaskolan", "Kristinebergskolan", "Rödsleskolan", "Oscarsgymnasiet"]);
-    assert_eq!(patrols.target, Target::AtLeast { value: 20 });
+    let places = patrols.places.as_ref().unwrap();
+    assert_eq!(places.list.names, ["Vallhallaskolan", "Kristinebergskolan", "Rödsleskolan", "Oscarsgymnasiet"]);
+    assert_eq!(places.rule, PlacesRule::Only);
+    assert_eq!(patrols.target, Target::AtLeast { value: 20, per: None });
     let lupp = pledge.commitments.iter().find(|c| c.id == "lupp-enkat").unwrap();
-    assert_eq!(lupp.party, Party::Kommunen);
+    assert_eq!(lupp.parties, Parties::Listed(vec![Party::kommunen()]));
     match &lupp.target {
         Target::Milestones { milestones } => {
             assert_eq!(milestones.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["ak8", "gy2"]);

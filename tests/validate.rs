@@ -76,7 +76,7 @@ fn date_outside_the_pledge_period() {
 #[test]
 fn unknown_party() {
     let (_, message) = rejection("A;2021-01-04;länsstyrelsen;hastighetskontroll;;;;");
-    assert_eq!(message, "party \"länsstyrelsen\" is neither polisen nor kommunen");
+    assert_eq!(message, "party \"länsstyrelsen\" is not a party of the pledge document");
 }
 
 #[test]

@@ -51,6 +51,8 @@ pub fn input_csv(pledge: &Pledge, validated: &Validated, out: &mut dyn Write) ->
             "count",
             "milestone",
             "note",
+            "municipality",
+            "value",
         ],
         validated.accepted.iter().map(|a| {
             let c = &pledge.commitments[a.commitment];
@@ -61,12 +63,14 @@ pub fn input_csv(pledge: &Pledge, validated: &Validated, out: &mut dyn Write) ->
                 a.id.clone(),
                 a.date.to_string(),
                 a.party.key().to_string(),
-                c.activity.clone(),
+                pledge.activities.get(a.activity).map(|k| k.kind.clone()).unwrap_or_default(),
                 c.id.clone(),
                 a.location.clone().unwrap_or_default(),
                 a.count.to_string(),
                 a.milestone.clone().unwrap_or_default(),
                 a.note.clone().unwrap_or_default(),
+                a.municipality.and_then(|m| pledge.municipalities.get(m)).cloned().unwrap_or_default(),
+                a.value.map(|v| v.to_string()).unwrap_or_default(),
             ]
         }),
     )

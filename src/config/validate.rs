@@ -175,7 +175,12 @@ fn pledges(
         match pledge::parse(&file, &text) {
             Ok(p) => {
                 for c in &p.commitments {
-                    if let Target::Increase { baseline_is_example: true, baseline } = c.target {
+                    let baseline = match &c.target {
+                        Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } => baseline.to_string(),
+                        Target::Outcome { baseline, .. } => baseline.to_string(),
+                        _ => String::new(),
+                    };
+                    if c.target.example_baseline() {
                         warnings.push(Problem::whole(
                             &file,
                             format!(

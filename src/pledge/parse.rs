@@ -1,6 +1,6 @@
 //! Pledge TOML text → [`Pledge`], reporting every problem at once with its line and column.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -8,15 +8,24 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ActivityKind, Commitment, Milestone, Party, Pledge, Signatory, Target};
+use super::model::{
+    ActivityKind, Bucket, Commitment, Direction, Milestone, Parties, PartyDef, PlaceList, Places, PlacesRule, Pledge,
+    Signatory, Target, TargetKind,
+};
+use super::Party;
 use crate::problem::{Problem, Problems};
+use crate::text::fold;
+
+/// The longest pledge period a document may have (SPEC §10).
+const MAX_YEARS: i32 = 5;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPledge {
     id: Spanned<String>,
     title: String,
-    municipality: String,
+    municipality: Option<Spanned<String>>,
+    municipalities: Option<Spanned<Vec<String>>>,
     police_area: String,
     period: Spanned<RawPeriod>,
     signed: RawSigned,
@@ -28,8 +37,11 @@ struct RawPledge {
     purpose: String,
     #[serde(default)]
     focus_areas: Vec<String>,
+    parties: Option<Vec<Spanned<RawParty>>>,
     #[serde(default)]
     signatories: Vec<RawSignatory>,
+    #[serde(default)]
+    places: BTreeMap<String, Spanned<RawPlaceList>>,
     #[serde(default)]
     activities: Vec<Spanned<RawActivity>>,
     #[serde(default)]
@@ -52,10 +64,24 @@ struct RawSigned {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawParty {
+    key: Spanned<String>,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawSignatory {
     name: String,
     title: String,
     party: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlaceList {
+    label: String,
+    names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,31 +91,48 @@ struct RawActivity {
     label: String,
 }
 
+/// `places = "key"` (a named list) or `places = ["A", "B"]` (inline).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPlaces {
+    Named(String),
+    Inline(Vec<String>),
+}
+
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
-enum TargetKind {
-    AtLeast,
-    Milestones,
-    Increase,
+enum RawRule {
+    Only,
+    Report,
+    Each,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCommitment {
     id: Spanned<String>,
-    party: Spanned<String>,
-    activity: Spanned<String>,
+    party: Option<Spanned<String>>,
+    parties: Option<Spanned<Vec<String>>>,
+    activity: Option<Spanned<String>>,
+    activities: Option<Spanned<Vec<String>>>,
     title: String,
     text: String,
-    target_kind: TargetKind,
-    target: Option<Spanned<i64>>,
-    baseline: Option<Spanned<i64>>,
+    target_kind: Spanned<TargetKind>,
+    target: Option<Spanned<f64>>,
+    per: Option<Spanned<Bucket>>,
+    baseline: Option<Spanned<f64>>,
     #[serde(default)]
     baseline_is_example: bool,
+    direction: Option<Spanned<Direction>>,
+    unit: Option<Spanned<String>>,
+    on_request: Option<Spanned<bool>>,
+    request_activity: Option<Spanned<String>>,
     #[serde(default)]
     milestones: Vec<RawMilestone>,
-    #[serde(default)]
-    places: Vec<String>,
+    places: Option<Spanned<RawPlaces>>,
+    places_rule: Option<Spanned<RawRule>>,
+    per_place: Option<Spanned<i64>>,
+    each_municipality: Option<Spanned<bool>>,
     #[serde(default)]
     counts_publications: bool,
 }
@@ -99,6 +142,15 @@ struct RawCommitment {
 struct RawMilestone {
     key: String,
     label: String,
+}
+
+/// What the commitments are checked against: the document-level lists.
+struct Context<'a> {
+    parties: &'a [PartyDef],
+    place_lists: &'a BTreeMap<String, PlaceList>,
+    activities: &'a [ActivityKind],
+    municipalities: usize,
+    period: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// Parses and validates a pledge document. `file` is only used to name the place of each problem.
@@ -115,25 +167,22 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
             ),
         );
     }
+    let municipalities = municipalities(&raw, &mut problems);
     let start = date(&raw.period.get_ref().start, "period.start", &mut problems);
     let end = date(&raw.period.get_ref().end, "period.end", &mut problems);
     let signed_on = date(&raw.signed.date, "signed.date", &mut problems);
-    if let (Some(start), Some(end)) = (start, end) {
-        if end < start {
-            problems.at(
-                raw.period.get_ref().end.span(),
-                format!("period ends ({end}) before it starts ({start}): swap the dates or correct the year"),
-            );
-        }
-    }
+    let end_span = raw.period.get_ref().end.span();
+    let period = start.zip(end).filter(|(start, end)| period_ok(*start, *end, end_span.clone(), &mut problems));
 
+    let parties = parties(raw.parties, raw.id.span(), &mut problems);
     let mut signatories = Vec::new();
     for s in raw.signatories {
-        match Party::from_key(s.party.get_ref()) {
+        match find_party(&parties, s.party.get_ref()) {
             Some(party) => signatories.push(Signatory { name: s.name, title: s.title, party }),
-            None => problems.at(s.party.span(), unknown_party(s.party.get_ref())),
+            None => problems.at(s.party.span(), unknown_party(s.party.get_ref(), &parties)),
         }
     }
+    let place_lists = place_lists(raw.places, &mut problems);
 
     let mut activities: Vec<ActivityKind> = Vec::new();
     for a in raw.activities {
@@ -145,7 +194,14 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
     }
 
     let id_span = raw.id.span();
-    let commitments = commitments(raw.commitments, &activities, &mut problems);
+    let context = Context {
+        parties: &parties,
+        place_lists: &place_lists,
+        activities: &activities,
+        municipalities: municipalities.len(),
+        period,
+    };
+    let commitments = commitments(raw.commitments, &context, &mut problems);
     if commitments.is_empty() && problems.list.is_empty() {
         problems.at(
             id_span,
@@ -153,11 +209,12 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
         );
     }
 
-    match (start, end, signed_on) {
-        (Some(start), Some(end), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
+    match (period, signed_on) {
+        (Some((start, end)), Some(signed_on)) if problems.list.is_empty() => Ok(Pledge {
             id: raw.id.into_inner(),
             title: raw.title,
-            municipality: raw.municipality,
+            municipality: municipalities.join(", "),
+            municipalities,
             police_area: raw.police_area,
             start,
             end,
@@ -167,7 +224,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
             situation: raw.situation,
             purpose: raw.purpose,
             focus_areas: raw.focus_areas,
+            parties,
             signatories,
+            place_lists,
             activities,
             commitments,
         }),
@@ -175,53 +234,144 @@ pub fn parse(file: &Path, text: &str) -> Result<Pledge, Vec<Problem>> {
     }
 }
 
-/// The commitments, each checked against the activity kinds and the others.
-fn commitments(
-    raw: Vec<Spanned<RawCommitment>>,
-    activities: &[ActivityKind],
-    problems: &mut Problems,
-) -> Vec<Commitment> {
+/// `municipality = "…"` or `municipalities = [...]`, exactly one of them, without repeats.
+fn municipalities(raw: &RawPledge, problems: &mut Problems) -> Vec<String> {
+    match (&raw.municipality, &raw.municipalities) {
+        (Some(one), None) => vec![one.get_ref().clone()],
+        (None, Some(list)) if list.get_ref().is_empty() => {
+            problems.at(list.span(), "municipalities is empty: name the municipality the document is signed for");
+            Vec::new()
+        }
+        (None, Some(list)) => {
+            let mut seen = HashSet::new();
+            for m in list.get_ref() {
+                if !seen.insert(fold(m)) {
+                    problems.at(list.span(), format!("municipality {m:?} is listed twice"));
+                }
+            }
+            list.get_ref().clone()
+        }
+        (Some(one), Some(_)) => {
+            problems.at(one.span(), "give either municipality = \"…\" or municipalities = [...], not both");
+            Vec::new()
+        }
+        (None, None) => {
+            problems.at(
+                raw.id.span(),
+                "the document names no municipality: add municipality = \"…\" (or municipalities = [...] for several)",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The period must run forwards and for at most [`MAX_YEARS`] years.
+fn period_ok(start: NaiveDate, end: NaiveDate, span: Range<usize>, problems: &mut Problems) -> bool {
+    if end < start {
+        problems
+            .at(span, format!("period ends ({end}) before it starts ({start}): swap the dates or correct the year"));
+        return false;
+    }
+    let limit = start.checked_add_months(chrono::Months::new(12 * MAX_YEARS.unsigned_abs())).unwrap_or(start);
+    if end >= limit {
+        problems.at(
+            span,
+            format!(
+                "period {start} – {end} is longer than {MAX_YEARS} years: a pledge document covers at most {MAX_YEARS}"
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+/// `[[parties]]` when given (the complete list), else polisen and kommunen.
+fn parties(raw: Option<Vec<Spanned<RawParty>>>, id_span: Range<usize>, problems: &mut Problems) -> Vec<PartyDef> {
+    let Some(raw) = raw else {
+        return vec![PartyDef { key: Party::polisen(), name: None }, PartyDef { key: Party::kommunen(), name: None }];
+    };
+    if raw.is_empty() {
+        problems.at(id_span, "[[parties]] is empty: list every party, or leave it out for polisen and kommunen");
+    }
+    let mut parties: Vec<PartyDef> = Vec::new();
+    for p in raw {
+        let p = p.into_inner();
+        let key = p.key.get_ref();
+        if !is_party_key(key) {
+            problems.at(p.key.span(), format!("party key {key:?} may only hold a–z, 0–9, '_' and '-'"));
+        } else if parties.iter().any(|q| q.key.key() == key) {
+            problems.at(p.key.span(), format!("party {key:?} is listed twice"));
+        } else if p.name.trim().is_empty() {
+            problems.at(p.key.span(), format!("party {key:?} has no name: write the name the document uses"));
+        } else {
+            parties.push(PartyDef { key: Party::new(key), name: Some(p.name) });
+        }
+    }
+    parties
+}
+
+fn is_party_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn find_party(parties: &[PartyDef], text: &str) -> Option<Party> {
+    parties.iter().map(|p| &p.key).find(|p| p.key().eq_ignore_ascii_case(text.trim())).cloned()
+}
+
+/// `[places.<key>]` lists: a label and at least one name, no name twice.
+fn place_lists(raw: BTreeMap<String, Spanned<RawPlaceList>>, problems: &mut Problems) -> BTreeMap<String, PlaceList> {
+    let mut lists = BTreeMap::new();
+    for (key, list) in raw {
+        let span = list.span();
+        let list = list.into_inner();
+        if list.names.is_empty() {
+            problems.at(span.clone(), format!("place list {key:?} has no names"));
+        }
+        if let Some(twice) = repeated(&list.names) {
+            problems.at(
+                span,
+                format!("place list {key:?} names {twice:?} twice (compared without case, accents and spaces)"),
+            );
+        }
+        lists.insert(key, PlaceList { label: Some(list.label), names: list.names });
+    }
+    lists
+}
+
+/// The first name that appears twice, compared the way records are matched.
+fn repeated(names: &[String]) -> Option<&String> {
+    let mut seen = HashSet::new();
+    names.iter().find(|n| !seen.insert(fold(n)))
+}
+
+/// The commitments, each checked against the document's lists and the other commitments.
+fn commitments(raw: Vec<Spanned<RawCommitment>>, cx: &Context, problems: &mut Problems) -> Vec<Commitment> {
     let mut commitments: Vec<Commitment> = Vec::new();
     let mut ids = HashSet::new();
+    // Each activity kind counts toward one commitment, as answers or as requests: kind → commitment id.
+    let mut used: BTreeMap<String, String> = BTreeMap::new();
     for c in raw {
         let (span, c) = (c.span(), c.into_inner());
-        if !ids.insert(c.id.get_ref().clone()) {
-            problems.at(
-                c.id.span(),
-                format!("commitment id {:?} is used twice: give each commitment its own id", c.id.get_ref()),
-            );
+        let id = c.id.get_ref().clone();
+        if !ids.insert(id.clone()) {
+            problems.at(c.id.span(), format!("commitment id {id:?} is used twice: give each commitment its own id"));
         }
-        if !activities.iter().any(|a| a.kind == *c.activity.get_ref()) {
-            problems.at(
-                c.activity.span(),
-                format!(
-                    "commitment {:?} names activity kind {:?}, which no [[activities]] entry defines",
-                    c.id.get_ref(),
-                    c.activity.get_ref()
-                ),
-            );
-        } else if commitments.iter().any(|d| d.activity == *c.activity.get_ref()) {
-            problems.at(
-                c.activity.span(),
-                format!(
-                    "activity kind {:?} already counts toward another commitment; each kind may count toward one",
-                    c.activity.get_ref()
-                ),
-            );
-        }
-        let party = Party::from_key(c.party.get_ref());
-        if party.is_none() {
-            problems.at(c.party.span(), unknown_party(c.party.get_ref()));
-        }
-        if let (Some(party), Some(target)) = (party, target(&c, span, problems)) {
+        let before = problems.list.len();
+        let parties = commitment_parties(&c, span.clone(), cx, problems);
+        let activities = commitment_activities(&c, span.clone(), cx, &mut used, problems);
+        let target = target(&c, span.clone(), cx, &mut used, problems);
+        let places = places(&c, cx, problems);
+        let each_municipality = each_municipality(&c, cx, problems);
+        if let (Some(parties), Some(target), true) = (parties, target, problems.list.len() == before) {
             commitments.push(Commitment {
                 id: c.id.into_inner(),
-                party,
-                activity: c.activity.into_inner(),
+                parties,
+                activities,
                 title: c.title,
                 text: c.text,
                 target,
-                places: c.places,
+                places,
+                each_municipality,
                 counts_publications: c.counts_publications,
             });
         }
@@ -229,65 +379,388 @@ fn commitments(
     commitments
 }
 
-/// The commitment's target, or a problem (at the commitment's table when a key is missing).
-fn target(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Option<Target> {
+/// `party = "x"` or `parties = [...]` (`["*"]` for any party of the document).
+fn commitment_parties(c: &RawCommitment, span: Range<usize>, cx: &Context, problems: &mut Problems) -> Option<Parties> {
     let id = c.id.get_ref();
-    match c.target_kind {
+    let (list, list_span) = match (&c.party, &c.parties) {
+        (Some(one), None) => (vec![one.get_ref().clone()], one.span()),
+        (None, Some(many)) => (many.get_ref().clone(), many.span()),
+        (Some(one), Some(_)) => {
+            problems.at(one.span(), format!("commitment {id:?}: give either party or parties, not both"));
+            return None;
+        }
+        (None, None) => {
+            problems
+                .at(span, format!("commitment {id:?} names no party: add party = \"…\" or parties = [\"…\", \"…\"]"));
+            return None;
+        }
+    };
+    if list.iter().any(|p| p == "*") {
+        if list.len() > 1 {
+            problems.at(
+                list_span,
+                format!("commitment {id:?}: \"*\" already means every party; write parties = [\"*\"] alone"),
+            );
+            return None;
+        }
+        return Some(Parties::Any);
+    }
+    if list.is_empty() {
+        problems.at(list_span, format!("commitment {id:?}: parties is empty"));
+        return None;
+    }
+    let mut found = Vec::new();
+    for p in &list {
+        match find_party(cx.parties, p) {
+            Some(party) if !found.contains(&party) => found.push(party),
+            Some(_) => problems.at(list_span.clone(), format!("commitment {id:?} names party {p:?} twice")),
+            None => problems.at(list_span.clone(), unknown_party(p, cx.parties)),
+        }
+    }
+    (found.len() == list.len()).then_some(Parties::Listed(found))
+}
+
+/// `activity = "a"` or `activities = ["a", "b"]`, each defined and counting toward no other commitment.
+fn commitment_activities(
+    c: &RawCommitment,
+    span: Range<usize>,
+    cx: &Context,
+    used: &mut BTreeMap<String, String>,
+    problems: &mut Problems,
+) -> Vec<String> {
+    let id = c.id.get_ref();
+    let (list, list_span) = match (&c.activity, &c.activities) {
+        (Some(one), None) => (vec![one.get_ref().clone()], one.span()),
+        (None, Some(many)) if !many.get_ref().is_empty() => (many.get_ref().clone(), many.span()),
+        (None, Some(many)) => {
+            problems.at(many.span(), format!("commitment {id:?}: activities is empty"));
+            return Vec::new();
+        }
+        (Some(one), Some(_)) => {
+            problems.at(one.span(), format!("commitment {id:?}: give either activity or activities, not both"));
+            return Vec::new();
+        }
+        (None, None) => {
+            problems.at(span, format!("commitment {id:?} names no activity kind: add activity = \"…\""));
+            return Vec::new();
+        }
+    };
+    for kind in &list {
+        claim_activity(id, kind, list_span.clone(), cx, used, problems);
+    }
+    list
+}
+
+/// Checks that `kind` is defined and not already counted by another commitment, and claims it for `id`.
+fn claim_activity(
+    id: &str,
+    kind: &str,
+    span: Range<usize>,
+    cx: &Context,
+    used: &mut BTreeMap<String, String>,
+    problems: &mut Problems,
+) {
+    if !cx.activities.iter().any(|a| a.kind == kind) {
+        problems
+            .at(span, format!("commitment {id:?} names activity kind {kind:?}, which no [[activities]] entry defines"));
+    } else if let Some(other) = used.get(kind) {
+        let whose = if other == id { "this commitment".to_string() } else { format!("commitment {other:?}") };
+        problems.at(
+            span,
+            format!(
+                "activity kind {kind:?} already counts toward {whose}; each kind may count toward one commitment, once"
+            ),
+        );
+    } else {
+        used.insert(kind.to_string(), id.to_string());
+    }
+}
+
+/// The commitment's target, or a problem (at the commitment's table when a key is missing).
+fn target(
+    c: &RawCommitment,
+    span: Range<usize>,
+    cx: &Context,
+    used: &mut BTreeMap<String, String>,
+    problems: &mut Problems,
+) -> Option<Target> {
+    let id = c.id.get_ref();
+    let kind = *c.target_kind.get_ref();
+    let kind_name = kind_name(kind);
+    let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
+    let mut refuse = |key: &str, span: Range<usize>, why: &str| {
+        problems.at(
+            span,
+            format!("commitment {id:?}: `{key}` does not apply to target_kind \"{kind_name}\" ({why}): remove it"),
+        );
+    };
+    // Keys that belong to other kinds.
+    if let Some(per) = &c.per {
+        if kind != TargetKind::AtLeast || on_request {
+            refuse("per", per.span(), "only an at_least target with a number can be a rate");
+        }
+    }
+    if let Some(t) = &c.target {
+        if !matches!(kind, TargetKind::AtLeast | TargetKind::Outcome) || on_request {
+            let why = if on_request { "the requests are the target" } else { "this kind promises no number" };
+            refuse("target", t.span(), why);
+        }
+    }
+    if let Some(b) = &c.baseline {
+        if !matches!(kind, TargetKind::Increase | TargetKind::Decrease | TargetKind::Outcome) {
+            refuse("baseline", b.span(), "only increase, decrease and outcome have a baseline");
+        }
+    }
+    if let Some(d) = &c.direction {
+        if kind != TargetKind::Outcome {
+            refuse("direction", d.span(), "only an outcome has a direction");
+        }
+    }
+    if let Some(u) = &c.unit {
+        if kind != TargetKind::Outcome {
+            refuse("unit", u.span(), "only an outcome is measured in a unit");
+        }
+    }
+    if let Some(r) = &c.on_request {
+        if *r.get_ref() && kind != TargetKind::AtLeast {
+            refuse("on_request", r.span(), "a conditional promise is an at_least target without a number");
+        }
+    }
+    if let Some(r) = &c.request_activity {
+        if !on_request {
+            refuse("request_activity", r.span(), "it names the requests of an on_request commitment");
+        }
+    }
+    if !c.milestones.is_empty() && kind != TargetKind::Milestones {
+        refuse("milestones", span.clone(), "only a milestones target has milestones");
+    }
+    let before = problems.list.len();
+    let target = match kind {
+        TargetKind::AtLeast if on_request => {
+            let Some(r) = &c.request_activity else {
+                problems.at(span, format!("commitment {id:?}: on_request needs request_activity = \"kind\" (the records that are requests)"));
+                return None;
+            };
+            claim_activity(id, r.get_ref(), r.span(), cx, used, problems);
+            Some(Target::OnRequest { request_activity: r.get_ref().clone() })
+        }
         TargetKind::AtLeast => {
             let Some(t) = &c.target else {
-                problems.at(span, format!("commitment {id:?}: target_kind \"at_least\" needs `target = N`"));
+                problems.at(span, format!("commitment {id:?}: target_kind \"at_least\" needs `target = N` (write target_kind = \"count\" when no number was promised)"));
                 return None;
             };
-            match u32::try_from(*t.get_ref()) {
-                Ok(value) if value > 0 => Some(Target::AtLeast { value }),
-                _ => {
+            let value = whole(t, id, "target", 1, problems)?;
+            let per = c.per.as_ref().map(|p| (*p.get_ref(), p.span()));
+            if let (Some((bucket, per_span)), Some((start, end))) = (per.clone(), cx.period) {
+                let (unit_start, unit_end) = bucket.around(start);
+                if (end - start) < (unit_end - unit_start) {
                     problems.at(
-                        t.span(),
-                        format!("commitment {id:?}: target must be a positive whole number, not {}", t.get_ref()),
+                        per_span,
+                        format!("commitment {id:?}: per = \"{}\" is longer than the pledge period {start} – {end}; use a shorter unit or no per", bucket.key()),
                     );
-                    None
                 }
             }
+            Some(Target::AtLeast { value, per: per.map(|p| p.0) })
         }
-        TargetKind::Increase => {
+        TargetKind::Count => Some(Target::Count),
+        TargetKind::Assessed => Some(Target::Assessed),
+        TargetKind::Increase | TargetKind::Decrease => {
             let Some(b) = &c.baseline else {
-                problems.at(span, format!("commitment {id:?}: target_kind \"increase\" needs `baseline = N`"));
+                problems.at(span, format!("commitment {id:?}: target_kind \"{kind_name}\" needs `baseline = N`"));
                 return None;
             };
-            match u32::try_from(*b.get_ref()) {
-                Ok(baseline) if baseline < u32::MAX => {
-                    Some(Target::Increase { baseline, baseline_is_example: c.baseline_is_example })
-                }
-                _ => {
-                    problems
-                        .at(b.span(), format!("commitment {id:?}: baseline must be 0 or more, not {}", b.get_ref()));
-                    None
+            let least = u32::from(kind == TargetKind::Decrease);
+            let baseline = whole(b, id, "baseline", least, problems)?;
+            let baseline_is_example = c.baseline_is_example;
+            Some(if kind == TargetKind::Increase {
+                Target::Increase { baseline, baseline_is_example }
+            } else {
+                Target::Decrease { baseline, baseline_is_example }
+            })
+        }
+        TargetKind::Outcome => {
+            let direction = c.direction.as_ref().map(|d| *d.get_ref());
+            let baseline = c.baseline.as_ref().map(|b| *b.get_ref());
+            if direction.is_none() {
+                problems.at(span.clone(), format!("commitment {id:?}: an outcome needs direction = \"increase\" or \"decrease\" (which way is better)"));
+            }
+            if baseline.is_none() {
+                problems.at(
+                    span.clone(),
+                    format!("commitment {id:?}: an outcome needs baseline = N (the measurement it starts from)"),
+                );
+            }
+            let target = c.target.as_ref().map(|t| *t.get_ref());
+            if let (Some(d), Some(b), Some(t), Some(ts)) = (direction, baseline, target, &c.target) {
+                let better = match d {
+                    Direction::Increase => t > b,
+                    Direction::Decrease => t < b,
+                };
+                if !better {
+                    problems.at(
+                        ts.span(),
+                        format!(
+                            "commitment {id:?}: target {t} is not better than baseline {b} in direction \"{}\"",
+                            direction_key(d)
+                        ),
+                    );
                 }
             }
+            Some(Target::Outcome {
+                direction: direction?,
+                baseline: baseline?,
+                baseline_is_example: c.baseline_is_example,
+                target,
+                unit: c.unit.as_ref().map(|u| u.get_ref().clone()),
+            })
         }
-        TargetKind::Milestones if c.milestones.is_empty() => {
-            problems.at(
-                span,
-                format!("commitment {id:?} is a milestone commitment without milestones: add [[commitments.milestones]] entries"),
-            );
-            None
-        }
-        TargetKind::Milestones
-            if c.milestones
-                .iter()
-                .enumerate()
-                .any(|(i, m)| c.milestones[..i].iter().any(|n| n.key.eq_ignore_ascii_case(&m.key))) =>
-        {
-            problems.at(
-                span,
-                format!("commitment {id:?} names a milestone key twice (keys are compared without case); a repeated key could never be reached: give each milestone its own key"),
-            );
-            None
-        }
-        TargetKind::Milestones => Some(Target::Milestones {
-            milestones: c.milestones.iter().map(|m| Milestone { key: m.key.clone(), label: m.label.clone() }).collect(),
-        }),
+        TargetKind::Milestones => milestones(c, span.clone(), problems),
+    };
+    if c.baseline_is_example && !matches!(kind, TargetKind::Increase | TargetKind::Decrease | TargetKind::Outcome) {
+        problems.at(span, format!("commitment {id:?}: baseline_is_example applies only to a baseline: remove it"));
     }
+    target.filter(|_| problems.list.len() == before)
+}
+
+fn milestones(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Option<Target> {
+    let id = c.id.get_ref();
+    if c.milestones.is_empty() {
+        problems.at(
+            span,
+            format!("commitment {id:?} is a milestone commitment without milestones: add [[commitments.milestones]] entries"),
+        );
+        return None;
+    }
+    if c.milestones
+        .iter()
+        .enumerate()
+        .any(|(i, m)| c.milestones[..i].iter().any(|n| n.key.eq_ignore_ascii_case(&m.key)))
+    {
+        problems.at(
+            span,
+            format!("commitment {id:?} names a milestone key twice (keys are compared without case); a repeated key could never be reached: give each milestone its own key"),
+        );
+        return None;
+    }
+    Some(Target::Milestones {
+        milestones: c.milestones.iter().map(|m| Milestone { key: m.key.clone(), label: m.label.clone() }).collect(),
+    })
+}
+
+/// A whole number of at least `least`, written as a TOML integer (or a float with no fraction).
+fn whole(value: &Spanned<f64>, id: &str, key: &str, least: u32, problems: &mut Problems) -> Option<u32> {
+    let v = *value.get_ref();
+    if v.fract() == 0.0 && v >= f64::from(least) && v < f64::from(u32::MAX) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked just above
+        return Some(v as u32);
+    }
+    let what = if least == 0 { "0 or more" } else { "a positive whole number" };
+    let what = if least > 1 { format!("a whole number of at least {least}") } else { what.to_string() };
+    problems.at(value.span(), format!("commitment {id:?}: {key} must be {what}, not {v}"));
+    None
+}
+
+fn kind_name(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::AtLeast => "at_least",
+        TargetKind::Count => "count",
+        TargetKind::Milestones => "milestones",
+        TargetKind::Increase => "increase",
+        TargetKind::Decrease => "decrease",
+        TargetKind::Outcome => "outcome",
+        TargetKind::Assessed => "assessed",
+    }
+}
+
+fn direction_key(d: Direction) -> &'static str {
+    match d {
+        Direction::Increase => "increase",
+        Direction::Decrease => "decrease",
+    }
+}
+
+/// `places` (a list key or an inline list) with `places_rule` and `per_place`.
+fn places(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<Places> {
+    let id = c.id.get_ref();
+    let Some(raw) = &c.places else {
+        if let Some(rule) = &c.places_rule {
+            problems.at(
+                rule.span(),
+                format!("commitment {id:?}: places_rule without places: add places = \"<list>\" or remove it"),
+            );
+        }
+        if let Some(n) = &c.per_place {
+            problems.at(n.span(), format!("commitment {id:?}: per_place without places: remove it"));
+        }
+        return None;
+    };
+    let list = match raw.get_ref() {
+        RawPlaces::Named(key) => match cx.place_lists.get(key) {
+            Some(list) => list.clone(),
+            None => {
+                let known: Vec<&str> = cx.place_lists.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "the document has no [places.<key>] lists".to_string()
+                } else {
+                    format!("known lists: {}", known.join(", "))
+                };
+                problems.at(
+                    raw.span(),
+                    format!("commitment {id:?} names place list {key:?}, which is not defined ({hint})"),
+                );
+                return None;
+            }
+        },
+        RawPlaces::Inline(names) => {
+            if names.is_empty() {
+                problems
+                    .at(raw.span(), format!("commitment {id:?}: places is empty: list the places or remove the key"));
+                return None;
+            }
+            if let Some(twice) = repeated(names) {
+                problems.at(raw.span(), format!("commitment {id:?} names place {twice:?} twice"));
+            }
+            PlaceList { label: None, names: names.clone() }
+        }
+    };
+    let rule = c.places_rule.as_ref().map_or(RawRule::Only, |r| *r.get_ref());
+    let per_place = match (&c.per_place, rule) {
+        (None, _) => 1,
+        (Some(n), RawRule::Each) => match u32::try_from(*n.get_ref()) {
+            Ok(v) if v > 0 => v,
+            _ => {
+                problems.at(
+                    n.span(),
+                    format!("commitment {id:?}: per_place must be a positive whole number, not {}", n.get_ref()),
+                );
+                1
+            }
+        },
+        (Some(n), _) => {
+            problems.at(
+                n.span(),
+                format!("commitment {id:?}: per_place applies only with places_rule = \"each\": remove it"),
+            );
+            1
+        }
+    };
+    let rule = match rule {
+        RawRule::Only => PlacesRule::Only,
+        RawRule::Report => PlacesRule::Report,
+        RawRule::Each => PlacesRule::Each { per_place },
+    };
+    Some(Places { list, rule })
+}
+
+fn each_municipality(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> bool {
+    let Some(flag) = &c.each_municipality else { return false };
+    if *flag.get_ref() && cx.municipalities < 2 {
+        problems.at(
+            flag.span(),
+            format!("commitment {:?}: each_municipality needs a document signed for several municipalities (municipalities = [...])", c.id.get_ref()),
+        );
+    }
+    *flag.get_ref()
 }
 
 fn date(value: &Spanned<toml::value::Datetime>, what: &str, problems: &mut Problems) -> Option<NaiveDate> {
@@ -298,8 +771,9 @@ fn date(value: &Spanned<toml::value::Datetime>, what: &str, problems: &mut Probl
     date
 }
 
-fn unknown_party(text: &str) -> String {
-    format!("party {text:?} is not known: write \"polisen\" or \"kommunen\"")
+fn unknown_party(text: &str, parties: &[PartyDef]) -> String {
+    let keys: Vec<String> = parties.iter().map(|p| format!("{:?}", p.key.key())).collect();
+    format!("party {text:?} is not a party of this document: write one of {}", keys.join(", "))
 }
 
 /// Ids become folder names and Message-ID parts, so they are kept to a safe alphabet.

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::period::Month;
+use crate::pledge::Party;
 use crate::validate::Accepted;
 
 /// Column names of the records frame.
@@ -24,8 +25,24 @@ pub mod columns {
     pub const COUNT: &str = "count";
     /// Record id (string).
     pub const ID: &str = "id";
+    /// Party key (string).
+    pub const PARTY: &str = "party";
+    /// Activity kind index in the pledge document (u32).
+    pub const ACTIVITY: &str = "activity";
+    /// Municipality index in the pledge document (u32, null when the record names none).
+    pub const MUNICIPALITY: &str = "municipality";
+    /// Whether the record is a request of a conditional commitment (bool).
+    pub const REQUEST: &str = "request";
+    /// Calendar year (i32).
+    pub const YEAR: &str = "year";
+    /// Measurement (f64, null for records that are not measurements).
+    pub const VALUE: &str = "value";
+    /// Position in the input (u64), so that "the latest measurement" is decided the same way every run.
+    pub const ROW: &str = "row";
 }
-use columns::{COMMITMENT, COUNT, DAY, ID, LOCATION, MILESTONE, MONTH};
+use columns::{
+    ACTIVITY, COMMITMENT, COUNT, DAY, ID, LOCATION, MILESTONE, MONTH, MUNICIPALITY, PARTY, REQUEST, ROW, VALUE, YEAR,
+};
 
 /// Builds the records frame from accepted records.
 pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
@@ -37,7 +54,21 @@ pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
     let mut milestone: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut count = Vec::with_capacity(n);
     let mut id: Vec<&str> = Vec::with_capacity(n);
+    let mut party: Vec<&str> = Vec::with_capacity(n);
+    let mut activity = Vec::with_capacity(n);
+    let mut municipality: Vec<Option<u32>> = Vec::with_capacity(n);
+    let mut request = Vec::with_capacity(n);
+    let mut year = Vec::with_capacity(n);
+    let mut value: Vec<Option<f64>> = Vec::with_capacity(n);
+    let mut row = Vec::with_capacity(n);
     for r in accepted {
+        party.push(r.party.key());
+        activity.push(r.activity as u32);
+        municipality.push(r.municipality.map(|m| m as u32));
+        request.push(r.request);
+        year.push(r.date.year());
+        value.push(r.value);
+        row.push(r.row as u64);
         commitment.push(r.commitment as u32);
         day.push(r.date.num_days_from_ce());
         month.push(month_index(r.date));
@@ -56,6 +87,13 @@ pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
             Column::new(MILESTONE.into(), milestone),
             Column::new(COUNT.into(), count),
             Column::new(ID.into(), id),
+            Column::new(PARTY.into(), party),
+            Column::new(ACTIVITY.into(), activity),
+            Column::new(MUNICIPALITY.into(), municipality),
+            Column::new(REQUEST.into(), request),
+            Column::new(YEAR.into(), year),
+            Column::new(VALUE.into(), value),
+            Column::new(ROW.into(), row),
         ],
     )
 }
@@ -69,7 +107,7 @@ fn month_name(index: i32) -> String {
 }
 
 /// Sums for one commitment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommitmentSums {
     /// Sum of counts.
     pub achieved: u64,
@@ -85,6 +123,20 @@ pub struct CommitmentSums {
     pub location_ids: BTreeMap<String, Vec<String>>,
     /// Milestone keys with at least one record.
     pub milestones: BTreeSet<String>,
+    /// Party → sum.
+    pub by_party: BTreeMap<Party, u64>,
+    /// Activity kind index → sum.
+    pub by_activity: BTreeMap<usize, u64>,
+    /// Municipality index → sum (records that name one).
+    pub by_municipality: BTreeMap<usize, u64>,
+    /// Year → sum.
+    pub by_year: BTreeMap<i32, u64>,
+    /// Day → sum, for the buckets of a rate.
+    pub by_day: BTreeMap<NaiveDate, u64>,
+    /// Sum of the requests' counts (conditional commitments).
+    pub requests: u64,
+    /// Measurements (date, value, input row, id), in input order.
+    pub measurements: Vec<(NaiveDate, f64, u64, String)>,
 }
 
 /// Sums of all commitments up to as-of.
@@ -96,11 +148,16 @@ pub struct Sums {
     pub after_as_of: usize,
 }
 
-/// Sums the records frame up to and including `as_of`, per commitment, month, place and milestone.
+/// Sums the records frame up to and including `as_of`, per commitment and per month, place, milestone, party,
+/// activity kind, municipality, year and day; requests and measurements apart.
 pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
-    let counted = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
+    let until = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
+    // Requests are not activities toward the commitment: they only set its target.
+    let counted = until.clone().filter(col(REQUEST).not());
     // Ids stay in input order (the order of the files and rows), which is stable from run to run.
     let sum_and_ids = || [col(COUNT).sum().alias(COUNT), col(ID).alias(ID)];
+    let sum = || [col(COUNT).sum().alias(COUNT)];
+    let by = |key: &str| counted.clone().group_by([col(COMMITMENT), col(key)]).agg(sum()).collect();
 
     let totals = counted.clone().group_by([col(COMMITMENT)]).agg(sum_and_ids()).collect()?;
     let months = counted.clone().group_by([col(COMMITMENT), col(MONTH)]).agg(sum_and_ids()).collect()?;
@@ -114,9 +171,15 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
         .clone()
         .filter(col(MILESTONE).is_not_null())
         .group_by([col(COMMITMENT), col(MILESTONE)])
-        .agg([col(COUNT).sum().alias(COUNT)])
+        .agg(sum())
         .collect()?;
-    let counted_rows = counted.select([len().alias("rows")]).collect()?;
+    let requests = until.clone().filter(col(REQUEST)).group_by([col(COMMITMENT)]).agg(sum()).collect()?;
+    let measurements = counted
+        .clone()
+        .filter(col(VALUE).is_not_null())
+        .select([col(COMMITMENT), col(DAY), col(VALUE), col(ROW), col(ID)])
+        .collect()?;
+    let counted_rows = until.select([len().alias("rows")]).collect()?;
 
     let mut sums = Sums {
         after_as_of: records.height() - counted_rows.column("rows")?.u32()?.get(0).unwrap_or(0) as usize,
@@ -147,7 +210,67 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
             sums.commitments.entry(c as usize).or_default().milestones.insert(m.to_string());
         }
     }
+    let party = by(PARTY)?;
+    for ((c, n), p) in keyed(&party)?.zip(party.column(PARTY)?.str()?.iter()) {
+        if let Some(p) = p {
+            sums.commitments.entry(c).or_default().by_party.insert(Party::new(p), n);
+        }
+    }
+    let activity = by(ACTIVITY)?;
+    for ((c, n), a) in keyed(&activity)?.zip(activity.column(ACTIVITY)?.u32()?.iter()) {
+        if let Some(a) = a {
+            sums.commitments.entry(c).or_default().by_activity.insert(a as usize, n);
+        }
+    }
+    let municipality = by(MUNICIPALITY)?;
+    for ((c, n), m) in keyed(&municipality)?.zip(municipality.column(MUNICIPALITY)?.u32()?.iter()) {
+        if let Some(m) = m {
+            sums.commitments.entry(c).or_default().by_municipality.insert(m as usize, n);
+        }
+    }
+    let year = by(YEAR)?;
+    for ((c, n), y) in keyed(&year)?.zip(year.column(YEAR)?.i32()?.iter()) {
+        if let Some(y) = y {
+            sums.commitments.entry(c).or_default().by_year.insert(y, n);
+        }
+    }
+    let day = by(DAY)?;
+    for ((c, n), d) in keyed(&day)?.zip(day.column(DAY)?.i32()?.iter()) {
+        if let Some(d) = d.and_then(NaiveDate::from_num_days_from_ce_opt) {
+            sums.commitments.entry(c).or_default().by_day.insert(d, n);
+        }
+    }
+    for (c, n) in keyed(&requests)? {
+        sums.commitments.entry(c).or_default().requests = n;
+    }
+    let m = &measurements;
+    let days = m.column(DAY)?.i32()?;
+    let values = m.column(VALUE)?.f64()?;
+    let input_rows = m.column(ROW)?.u64()?;
+    let ids = m.column(ID)?.str()?;
+    for i in 0..m.height() {
+        let c = m.column(COMMITMENT)?.u32()?.get(i).unwrap_or_default() as usize;
+        if let (Some(d), Some(v), Some(r)) =
+            (days.get(i).and_then(NaiveDate::from_num_days_from_ce_opt), values.get(i), input_rows.get(i))
+        {
+            let id = ids.get(i).unwrap_or_default().to_string();
+            sums.commitments.entry(c).or_default().measurements.push((d, v, r, id));
+        }
+    }
+    for entry in sums.commitments.values_mut() {
+        entry.measurements.sort_by_key(|m| m.2);
+    }
     Ok(sums)
+}
+
+/// (commitment, sum) for each row of a frame grouped by commitment and one more key.
+fn keyed(frame: &DataFrame) -> PolarsResult<impl Iterator<Item = (usize, u64)> + '_> {
+    let commitments = frame.column(COMMITMENT)?.u32()?;
+    let counts = frame.column(COUNT)?.i64()?;
+    Ok(commitments
+        .iter()
+        .zip(counts.iter())
+        .map(|(c, n)| (c.unwrap_or_default() as usize, n.unwrap_or_default().max(0) as u64)))
 }
 
 /// (commitment, sum, ids) for each row of a grouped frame.

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{CommitmentProgress, Progress, Provenance, RecordCounts, Status};
+use super::{
+    BucketProgress, CommitmentProgress, Evidence, Figure, OutcomeProgress, Progress, Provenance, RecordCounts, Status,
+};
 use crate::edition::Edition;
-use crate::pledge::Party;
+use crate::pledge::{Bucket, Party, TargetKind};
 
 /// Rounds to two decimals for publication (`25.79`, docs/progress.md); full precision stays in [`Progress`].
 #[must_use]
@@ -43,18 +45,18 @@ pub struct Results {
     pub provisional: bool,
 }
 
-/// One commitment as `results.json` has it: the figures rounded for publication, the record ids only in the
-/// internal edition.
+/// One commitment as `results.json` has it: the figures rounded for publication, the record ids and evidence
+/// notes only in the internal edition. Fields that do not apply to a commitment's kind are left out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublishedCommitment {
     /// Commitment id.
     pub id: String,
-    /// Who promised.
+    /// Who promised (the first party of a joint promise; `*` for any party).
     pub party: Party,
-    /// At-least target (baseline + 1 for increases; the number of milestones for milestone targets).
-    pub target: u32,
-    /// Sum of counts up to as-of (done milestones for milestone targets).
-    pub achieved: u64,
+    /// The target (see [`CommitmentProgress::target`]); null when nothing was promised as a number.
+    pub target: Option<u32>,
+    /// Sum of counts up to as-of; the latest measurement of an outcome; null when assessed or not measured.
+    pub achieved: Option<Figure>,
     /// Expected by now, two decimals.
     pub expected_by_now: Option<f64>,
     /// Forecast at today's pace, two decimals.
@@ -67,7 +69,7 @@ pub struct PublishedCommitment {
     /// Place → sum.
     #[serde(default)]
     pub by_location: BTreeMap<String, u64>,
-    /// The baseline of an increase target.
+    /// The baseline of an increase or decrease target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<u32>,
     /// Milestone key → done.
@@ -76,9 +78,55 @@ pub struct PublishedCommitment {
     /// Follow-ups published to the public list that count.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub publications: u64,
+    /// The kind of target.
+    #[serde(default = "at_least")]
+    pub target_kind: TargetKind,
+    /// Every party of a joint promise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<Party>,
+    /// The calendar unit of a rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<Bucket>,
+    /// The buckets of a rate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_bucket: Vec<BucketProgress>,
+    /// Sum at places outside the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_places: Option<u64>,
+    /// The heading of the place breakdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places_label: Option<String>,
+    /// Places or municipalities not yet covered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<String>,
+    /// Municipality → sum.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_municipality: BTreeMap<String, u64>,
+    /// Year → sum.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_year: BTreeMap<String, u64>,
+    /// Activity kind → sum.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_activity: BTreeMap<String, u64>,
+    /// Party → sum, for joint promises.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_party: BTreeMap<Party, u64>,
+    /// Number of requests of a conditional promise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Measurements of an outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeProgress>,
+    /// The records of a qualitative promise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
     /// Record ids behind each figure (internal edition only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+}
+
+fn at_least() -> TargetKind {
+    TargetKind::AtLeast
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
@@ -91,7 +139,10 @@ impl From<PublishedCommitment> for CommitmentProgress {
         CommitmentProgress {
             id: p.id,
             party: p.party,
+            parties: p.parties,
+            target_kind: p.target_kind,
             target: p.target,
+            per: p.per,
             baseline: p.baseline,
             achieved: p.achieved,
             expected_by_now: p.expected_by_now,
@@ -99,8 +150,19 @@ impl From<PublishedCommitment> for CommitmentProgress {
             status: p.status,
             by_month: p.by_month,
             by_location: p.by_location,
+            other_places: p.other_places,
+            places_label: p.places_label,
+            uncovered: p.uncovered,
             milestones: p.milestones,
             publications: p.publications,
+            by_bucket: p.by_bucket,
+            by_municipality: p.by_municipality,
+            by_year: p.by_year,
+            by_activity: p.by_activity,
+            by_party: p.by_party,
+            requests: p.requests,
+            outcome: p.outcome,
+            evidence: p.evidence,
             provenance: p.provenance.unwrap_or_default(),
         }
     }
@@ -149,7 +211,7 @@ pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Resu
         .iter()
         .map(|p| PublishedCommitment {
             id: p.id.clone(),
-            party: p.party,
+            party: p.party.clone(),
             target: p.target,
             achieved: p.achieved,
             expected_by_now: p.expected_by_now.map(round2),
@@ -160,6 +222,24 @@ pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Resu
             baseline: p.baseline,
             milestones: p.milestones.clone(),
             publications: p.publications,
+            target_kind: p.target_kind,
+            parties: p.parties.clone(),
+            per: p.per,
+            by_bucket: p.by_bucket.clone(),
+            other_places: p.other_places,
+            places_label: p.places_label.clone(),
+            uncovered: p.uncovered.clone(),
+            by_municipality: p.by_municipality.clone(),
+            by_year: p.by_year.clone(),
+            by_activity: p.by_activity.clone(),
+            by_party: p.by_party.clone(),
+            requests: p.requests,
+            outcome: p.outcome.clone(),
+            evidence: p
+                .evidence
+                .iter()
+                .map(|e| Evidence { note: e.note.clone().filter(|_| edition == Edition::Internal), ..e.clone() })
+                .collect(),
             provenance: (edition == Edition::Internal).then(|| p.provenance.clone()),
         })
         .collect();

@@ -7,15 +7,16 @@
 
 pub(crate) mod frame;
 pub mod json;
+mod kinds;
 pub mod status;
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::period::{Month, Period};
-use crate::pledge::{Commitment, Party, Pledge, Target};
+use crate::pledge::{Bucket, Direction, Party, Pledge, Target, TargetKind};
 use crate::validate::Validated;
 
 pub use status::Status;
@@ -77,24 +78,112 @@ pub struct RecordCounts {
     pub by_reason: BTreeMap<String, usize>,
 }
 
+/// An `achieved` figure: a sum of counts, or the latest measurement of an outcome. Written as a plain JSON number.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Figure {
+    /// A sum of counts (or of milestones done).
+    Count(u64),
+    /// A measurement.
+    Measured(f64),
+}
+
+impl Figure {
+    /// The count, or 0 for a measurement.
+    #[must_use]
+    pub fn count(self) -> u64 {
+        match self {
+            Figure::Count(n) => n,
+            Figure::Measured(_) => 0,
+        }
+    }
+}
+
+/// One bucket of a rate ("minst 2 möten per termin").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketProgress {
+    /// First day (clipped to the pledge period).
+    pub start: NaiveDate,
+    /// Last day (clipped to the pledge period).
+    pub end: NaiveDate,
+    /// The bucket's target.
+    pub target: u32,
+    /// Sum of counts dated in the bucket, up to as-of.
+    pub achieved: u64,
+    /// Achieved or not met for a completed bucket; the §3 rules for the current one.
+    pub status: Status,
+}
+
+/// A measurement of an outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// When it was measured.
+    pub date: NaiveDate,
+    /// The figure.
+    pub value: f64,
+}
+
+/// The figures of an outcome beside its status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeProgress {
+    /// Which way is better.
+    pub direction: Direction,
+    /// The starting measurement.
+    pub baseline: f64,
+    /// The measurement that counts as reached, when the document names one.
+    #[serde(default)]
+    pub target: Option<f64>,
+    /// Unit shown after figures.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Every measurement up to as-of, in date order.
+    #[serde(default)]
+    pub measurements: Vec<Measurement>,
+}
+
+/// A record listed as evidence of a qualitative (`assessed`) commitment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// When.
+    pub date: NaiveDate,
+    /// The activity kind.
+    pub activity: String,
+    /// Where, when given.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Internal note (internal edition only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
 /// Progress toward one commitment. Deserializable from a published results.json (which lacks the provenance).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitmentProgress {
     /// Commitment id.
     pub id: String,
-    /// Who promised.
+    /// Who promised (the first party of a joint promise; `*` for any party).
     pub party: Party,
-    /// At-least target (baseline + 1 for increases; the number of milestones for milestone targets).
-    pub target: u32,
-    /// The baseline of an increase target.
+    /// Every party of a joint promise (empty for one party).
+    #[serde(default)]
+    pub parties: Vec<Party>,
+    /// The kind of target.
+    #[serde(default = "at_least")]
+    pub target_kind: TargetKind,
+    /// The target: the promised minimum (per bucket for a rate), baseline + 1 for an increase, baseline − 1 for a
+    /// decrease, the number of milestones, the number of requests; none for count, outcome and assessed.
+    pub target: Option<u32>,
+    /// The calendar unit of a rate.
+    #[serde(default)]
+    pub per: Option<Bucket>,
+    /// The baseline of an increase or decrease target.
     #[serde(default)]
     pub baseline: Option<u32>,
-    /// Sum of counts up to as-of (done milestones for milestone targets).
-    pub achieved: u64,
-    /// Target × elapsed / total days (at-least and increase targets).
+    /// Sum of counts up to as-of (done milestones; the latest measurement of an outcome; none when assessed).
+    pub achieved: Option<Figure>,
+    /// Target × elapsed / total days (at-least and increase targets over the whole period).
     #[serde(default)]
     pub expected_by_now: Option<f64>,
-    /// Achieved × total / elapsed days: the year-end figure at today's pace.
+    /// Achieved × total / elapsed days: the end-of-period figure at today's pace.
     #[serde(default)]
     pub forecast: Option<f64>,
     /// The status (docs/progress.md).
@@ -102,18 +191,63 @@ pub struct CommitmentProgress {
     /// Month (`YYYY-MM`) → sum, every month from the start to as-of present.
     #[serde(default)]
     pub by_month: BTreeMap<String, u64>,
-    /// Place → sum; for commitments with places, every place present.
+    /// Place → sum; for commitments with places, every listed place present.
     #[serde(default)]
     pub by_location: BTreeMap<String, u64>,
+    /// Sum at places outside the list (`places_rule` `report` and `each`).
+    #[serde(default)]
+    pub other_places: Option<u64>,
+    /// The heading of the place breakdown, from the place list's label.
+    #[serde(default)]
+    pub places_label: Option<String>,
+    /// Listed places (coverage) or municipalities (`each_municipality`) not yet covered.
+    #[serde(default)]
+    pub uncovered: Vec<String>,
     /// Milestone key → done, for milestone targets.
     #[serde(default)]
     pub milestones: BTreeMap<String, bool>,
     /// Follow-ups published to the public list that count (for `counts_publications` commitments).
     #[serde(default)]
     pub publications: u64,
+    /// The buckets of a rate that have started by as-of.
+    #[serde(default)]
+    pub by_bucket: Vec<BucketProgress>,
+    /// Municipality → sum (documents for several municipalities).
+    #[serde(default)]
+    pub by_municipality: BTreeMap<String, u64>,
+    /// Year → sum (documents over several years), from the start year to as-of's year.
+    #[serde(default)]
+    pub by_year: BTreeMap<String, u64>,
+    /// Activity kind → sum (commitments counting several kinds).
+    #[serde(default)]
+    pub by_activity: BTreeMap<String, u64>,
+    /// Party → sum (joint commitments).
+    #[serde(default)]
+    pub by_party: BTreeMap<Party, u64>,
+    /// Number of requests (conditional commitments).
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// Measurements against baseline (outcome commitments).
+    #[serde(default)]
+    pub outcome: Option<OutcomeProgress>,
+    /// The records of a qualitative commitment, by date.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
     /// Record ids behind each figure (internal only).
     #[serde(default)]
     pub provenance: Provenance,
+}
+
+fn at_least() -> TargetKind {
+    TargetKind::AtLeast
+}
+
+impl CommitmentProgress {
+    /// The counted figure (0 for a measurement or an assessed commitment), for tables and bars.
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.achieved.map_or(0, Figure::count)
+    }
 }
 
 /// The ids of the records behind each figure.
@@ -147,20 +281,25 @@ pub fn compute(
         });
     }
     let days = Days { elapsed: days_inclusive(pledge.start, as_of), total: days_inclusive(pledge.start, pledge.end) };
-    let sums = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
-    let months = month_keys(pledge.start, as_of);
+    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
-    let ended = as_of >= pledge.end;
-    let pledges: Vec<CommitmentProgress> = pledge
+    let sums: Vec<(frame::CommitmentSums, u64)> = pledge
         .commitments
         .iter()
         .enumerate()
         .map(|(index, c)| {
-            let mut sum = sums.commitments.get(&index).cloned().unwrap_or_default();
+            let mut sum = all.commitments.remove(&index).unwrap_or_default();
             let publications =
                 if c.counts_publications { add_publications(&mut sum, &counted_publications) } else { 0 };
-            commitment(c, sum, &months, days, ended, publications)
+            (sum, publications)
         })
+        .collect();
+    let at = kinds::At { pledge, as_of, days, months: month_keys(pledge.start, as_of) };
+    let pledges: Vec<CommitmentProgress> = pledge
+        .commitments
+        .iter()
+        .zip(&sums)
+        .map(|(c, (sum, publications))| kinds::commitment(&at, c, sum, *publications, &validated.accepted))
         .collect();
     Ok(Progress {
         document: pledge.id.clone(),
@@ -168,84 +307,42 @@ pub fn compute(
         as_of,
         days_elapsed: days.elapsed,
         days_total: days.total,
-        by_party: by_party(pledge, &pledges),
+        by_party: by_party(pledge, &sums),
         pledges,
-        records: record_counts(validated, sums.after_as_of),
+        records: record_counts(validated, all.after_as_of),
     })
 }
 
 /// Days elapsed up to as-of and days in the whole period, both counted inclusively.
 #[derive(Debug, Clone, Copy)]
-struct Days {
-    elapsed: u32,
-    total: u32,
+pub(crate) struct Days {
+    pub(crate) elapsed: u32,
+    pub(crate) total: u32,
 }
 
 /// Follow-ups published to the public list count for `counts_publications` commitments, in their month too.
 fn add_publications(sum: &mut frame::CommitmentSums, publications: &[NaiveDate]) -> u64 {
     for date in publications {
         *sum.by_month.entry(month_key(*date)).or_default() += 1;
+        *sum.by_day.entry(*date).or_default() += 1;
+        *sum.by_year.entry(date.year()).or_default() += 1;
     }
     sum.achieved += publications.len() as u64;
     publications.len() as u64
 }
 
-/// The figures and status of one commitment, with every month and every listed place present (zero when empty).
-fn commitment(
-    c: &Commitment,
-    sum: frame::CommitmentSums,
-    months: &[String],
-    days: Days,
-    ended: bool,
-    publications: u64,
-) -> CommitmentProgress {
-    let mut by_month: BTreeMap<String, u64> = months.iter().map(|m| (m.clone(), 0)).collect();
-    by_month.extend(sum.by_month.iter().map(|(k, v)| (k.clone(), *v)));
-    let mut by_location: BTreeMap<String, u64> = c.places.iter().map(|p| (p.clone(), 0)).collect();
-    by_location.extend(sum.by_location.iter().map(|(k, v)| (k.clone(), *v)));
-    let (target, achieved, expected_by_now, forecast, status, milestones) = match &c.target {
-        Target::Milestones { milestones } => {
-            let done: BTreeMap<String, bool> =
-                milestones.iter().map(|m| (m.key.clone(), sum.milestones.contains(&m.key))).collect();
-            let n_done = done.values().filter(|d| **d).count();
-            let status = status::milestones(n_done, milestones.len(), ended);
-            (milestones.len() as u32, n_done as u64, None, None, status, done)
+/// Sum of counted activities per party, every party of the document present (milestones, outcomes and
+/// qualitative promises are not counts and are left out). A publication counts for the commitment's lead party.
+fn by_party(pledge: &Pledge, sums: &[(frame::CommitmentSums, u64)]) -> BTreeMap<Party, u64> {
+    let mut by_party: BTreeMap<Party, u64> = pledge.parties.iter().map(|p| (p.key.clone(), 0)).collect();
+    for (c, (sum, publications)) in pledge.commitments.iter().zip(sums) {
+        if matches!(c.target, Target::Milestones { .. } | Target::Outcome { .. } | Target::Assessed) {
+            continue;
         }
-        target => {
-            let value = target.at_least().unwrap_or_default();
-            let expected = f64::from(value) * f64::from(days.elapsed) / f64::from(days.total);
-            let forecast = sum.achieved as f64 * f64::from(days.total) / f64::from(days.elapsed);
-            let status = status::at_least(value, sum.achieved, days.elapsed, days.total);
-            (value, sum.achieved, Some(expected), Some(forecast), status, BTreeMap::new())
+        for (party, n) in &sum.by_party {
+            *by_party.entry(party.clone()).or_default() += n;
         }
-    };
-    CommitmentProgress {
-        id: c.id.clone(),
-        party: c.party,
-        target,
-        baseline: match c.target {
-            Target::Increase { baseline, .. } => Some(baseline),
-            _ => None,
-        },
-        achieved,
-        expected_by_now,
-        forecast,
-        status,
-        by_month,
-        by_location,
-        milestones,
-        publications,
-        provenance: Provenance { achieved: sum.ids, by_month: sum.month_ids, by_location: sum.location_ids },
-    }
-}
-
-/// Sum of counted activities per party (milestones are not activities and do not count).
-fn by_party(pledge: &Pledge, pledges: &[CommitmentProgress]) -> BTreeMap<Party, u64> {
-    let mut by_party: BTreeMap<Party, u64> = [(Party::Polisen, 0), (Party::Kommunen, 0)].into_iter().collect();
-    for (c, p) in pledge.commitments.iter().zip(pledges) {
-        if !matches!(c.target, Target::Milestones { .. }) {
-            *by_party.entry(c.party).or_default() += p.achieved;
-        }
+        *by_party.entry(c.lead_party()).or_default() += publications;
     }
     by_party
 }

@@ -18,8 +18,24 @@ pub enum Status {
     AtRisk,
     /// Below 80 % of the expected pace.
     Behind,
-    /// Some milestones done, not all.
+    /// Some milestones done, not all; or requests answered in part.
     InProgress,
+    /// A count without a number promised: something has been done.
+    Active,
+    /// A rate: some buckets met, some not.
+    Partly,
+    /// An outcome without any measurement yet.
+    NoData,
+    /// An outcome better than its baseline.
+    Improving,
+    /// An outcome equal to its baseline.
+    Unchanged,
+    /// An outcome worse than its baseline.
+    Worsening,
+    /// A qualitative promise that nobody has judged yet.
+    NotAssessed,
+    /// A conditional promise without any request.
+    NotApplicable,
 }
 
 impl Status {
@@ -34,6 +50,14 @@ impl Status {
             Status::AtRisk => "at_risk",
             Status::Behind => "behind",
             Status::InProgress => "in_progress",
+            Status::Active => "active",
+            Status::Partly => "partly",
+            Status::NoData => "no_data",
+            Status::Improving => "improving",
+            Status::Unchanged => "unchanged",
+            Status::Worsening => "worsening",
+            Status::NotAssessed => "not_assessed",
+            Status::NotApplicable => "not_applicable",
         }
     }
 }
@@ -73,5 +97,101 @@ pub fn milestones(done: usize, total: usize, ended: bool) -> Status {
         Status::InProgress
     } else {
         Status::NotStarted
+    }
+}
+
+/// Status of a `count` commitment (no number promised): something done → active; the period over → not met;
+/// else not started.
+#[must_use]
+pub fn count(achieved: u64, ended: bool) -> Status {
+    if achieved > 0 {
+        Status::Active
+    } else if ended {
+        Status::NotMet
+    } else {
+        Status::NotStarted
+    }
+}
+
+/// Status of a decrease below baseline `b`: met when the total is at most `b − 1` at the end; while running, on
+/// track when the total at today's pace (`achieved × total / elapsed`) stays at most `b − 1`, else behind.
+#[must_use]
+pub fn decrease(baseline: u32, achieved: u64, elapsed: u32, total: u32) -> Status {
+    let limit = u128::from(baseline.saturating_sub(1));
+    let (a, e, n) = (u128::from(achieved), u128::from(elapsed), u128::from(total));
+    if e >= n {
+        if a <= limit {
+            Status::Achieved
+        } else {
+            Status::NotMet
+        }
+    } else if a * n <= limit * e {
+        Status::OnTrack
+    } else {
+        Status::Behind
+    }
+}
+
+/// Status of a conditional promise: no request → not applicable; answers ≥ requests → achieved; the period over
+/// → not met; else in progress.
+#[must_use]
+pub fn on_request(requests: u64, answers: u64, ended: bool) -> Status {
+    if requests == 0 {
+        Status::NotApplicable
+    } else if answers >= requests {
+        Status::Achieved
+    } else if ended {
+        Status::NotMet
+    } else {
+        Status::InProgress
+    }
+}
+
+/// Status of an outcome from its latest measurement (`None` when there is none).
+#[must_use]
+pub fn outcome(
+    direction: crate::pledge::Direction,
+    baseline: f64,
+    target: Option<f64>,
+    latest: Option<f64>,
+    ended: bool,
+) -> Status {
+    let Some(value) = latest else { return Status::NoData };
+    // Positive when `a` is better than `b` in the promised direction.
+    let better = |a: f64, b: f64| match direction {
+        crate::pledge::Direction::Increase => a - b,
+        crate::pledge::Direction::Decrease => b - a,
+    };
+    if target.is_some_and(|t| better(value, t) >= 0.0) {
+        Status::Achieved
+    } else if ended && target.is_some() {
+        Status::NotMet
+    } else if better(value, baseline) > 0.0 {
+        Status::Improving
+    } else if better(value, baseline) == 0.0 {
+        Status::Unchanged
+    } else {
+        Status::Worsening
+    }
+}
+
+/// Status of a rate from its buckets' statuses (the last judged bucket is the current one while running).
+#[must_use]
+pub fn buckets(statuses: &[Status], ended: bool) -> Status {
+    let Some((current, completed)) = statuses.split_last() else { return Status::NotStarted };
+    if ended {
+        let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
+        return if met == statuses.len() {
+            Status::Achieved
+        } else if met > 0 {
+            Status::Partly
+        } else {
+            Status::NotMet
+        };
+    }
+    if completed.iter().any(|s| *s == Status::NotMet) {
+        Status::Partly
+    } else {
+        *current
     }
 }

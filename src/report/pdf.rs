@@ -17,7 +17,7 @@ use super::words::{party_label, status_colors};
 use super::{ReportError, ReportInput};
 use crate::edition::Edition;
 use crate::language::Language;
-use crate::pledge::{Party, Target};
+use crate::pledge::Target;
 use crate::progress::CommitmentProgress;
 use crate::report::templates::Texts;
 
@@ -135,7 +135,7 @@ fn commitment(
     c: &crate::pledge::Commitment,
     p: &CommitmentProgress,
 ) {
-    page.heading(&format!("{} ({})", c.title, party_label(texts, c.party)), 13.0, 40.0);
+    page.heading(&format!("{} ({})", c.title, party_label(texts, &c.lead_party())), 13.0, 40.0);
     // The signed text keeps its hard line breaks in the data; on the page it flows as the paragraph it is.
     page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
     page.space(2.0);
@@ -148,20 +148,20 @@ fn commitment(
     if !matches!(c.target, Target::Milestones { .. }) {
         monthly_chart(page, input, texts, p);
     }
-    if !c.places.is_empty() {
-        places_chart(page, texts, c, p);
+    if let Some(places) = &c.places {
+        places_chart(page, texts, &places.list.names, p);
     }
     page.space(4.0);
 }
 
 /// One row per place: name, count and a bar, so the schools compare at a glance.
-fn places_chart(page: &mut Layout, texts: &Texts, c: &crate::pledge::Commitment, p: &CommitmentProgress) {
+fn places_chart(page: &mut Layout, texts: &Texts, places: &[String], p: &CommitmentProgress) {
     let lang = texts.language();
     let row = 6.0;
-    page.heading(&texts.plain("schools_heading"), 10.5, row * c.places.len() as f32);
+    page.heading(&texts.plain("schools_heading"), 10.5, row * places.len() as f32);
     let max = p.by_location.values().copied().max().unwrap_or(0).max(1);
     let style = Style::body(9.5);
-    for place in &c.places {
+    for place in places {
         let n = p.by_location.get(place).copied().unwrap_or(0);
         page.ensure(row);
         let top = page.y;
@@ -178,8 +178,8 @@ fn progress_bar(page: &mut Layout, texts: &Texts, p: &CommitmentProgress) {
     page.ensure(height + 9.0);
     page.space(1.5);
     let top = page.y;
-    let target = f64::from(p.target.max(1));
-    let share = (p.achieved as f64 / target).min(1.0) as f32;
+    let target = f64::from(p.target.unwrap_or_default().max(1));
+    let share = (p.count() as f64 / target).min(1.0) as f32;
     page.rect(MARGIN, top, width, height, (0.90, 0.90, 0.92));
     page.rect(MARGIN, top, width * share, height, status_colors(p.status).0);
     if let Some(expected) = p.expected_by_now {
@@ -230,7 +230,7 @@ fn monthly_chart(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &Comm
 }
 
 fn parties(page: &mut Layout, input: &ReportInput, texts: &Texts) {
-    for party in [Party::Polisen, Party::Kommunen] {
+    for party in input.pledge.parties.iter().map(|p| &p.key) {
         page.heading(&texts.plain(&format!("party_heading_{}", party.key())), 14.0, 12.0);
         for item in words::party_items(texts, input.pledge, &input.progress.pledges, party) {
             page.paragraph(&format!("• {item}"), Style::body(10.0));

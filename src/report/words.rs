@@ -23,6 +23,10 @@ pub fn status_colors(status: Status) -> (Rgb3, Rgb3) {
         Status::AtRisk => ((0.99, 0.78, 0.30), DARK),
         Status::Behind => ((0.75, 0.16, 0.12), WHITE),
         Status::NotMet => ((0.36, 0.07, 0.07), WHITE),
+        Status::Active | Status::Improving => ((0.62, 0.84, 0.62), DARK),
+        Status::Partly | Status::Unchanged => ((0.99, 0.78, 0.30), DARK),
+        Status::Worsening => ((0.75, 0.16, 0.12), WHITE),
+        Status::NoData | Status::NotAssessed | Status::NotApplicable => ((0.86, 0.86, 0.88), DARK),
     }
 }
 
@@ -36,19 +40,20 @@ pub fn status_label(texts: &Texts, status: Status) -> String {
 #[must_use]
 pub fn target_text(texts: &Texts, target: &Target, lang: Language) -> String {
     match target {
-        Target::AtLeast { value } => {
+        Target::AtLeast { value, .. } => {
             texts.render("target_at_least", context! { value => format::integer(u64::from(*value), lang) })
         }
         Target::Increase { baseline, .. } => {
             texts.render("target_increase", context! { baseline => format::integer(u64::from(*baseline), lang) })
         }
         Target::Milestones { milestones } => texts.render("target_milestones", context! { count => milestones.len() }),
+        _ => "–".to_string(),
     }
 }
 
 /// "Polisen" / "Kommunen".
 #[must_use]
-pub fn party_label(texts: &Texts, party: Party) -> String {
+pub fn party_label(texts: &Texts, party: &Party) -> String {
     texts.plain(&format!("party_{}", party.key()))
 }
 
@@ -59,7 +64,7 @@ pub fn progress_sentence(texts: &Texts, c: &Commitment, p: &CommitmentProgress) 
     let status = status_label(texts, p.status);
     let line = match &c.target {
         Target::Milestones { milestones } => {
-            let done = texts.render("milestones_line", context! { done => p.achieved, count => milestones.len() });
+            let done = texts.render("milestones_line", context! { done => p.count(), count => milestones.len() });
             let list: Vec<String> = milestones
                 .iter()
                 .map(|m| {
@@ -76,8 +81,8 @@ pub fn progress_sentence(texts: &Texts, c: &Commitment, p: &CommitmentProgress) 
         _ => texts.render(
             "progress_line",
             context! {
-                achieved => format::integer(p.achieved, lang),
-                target => format::integer(u64::from(p.target), lang),
+                achieved => format::integer(p.count(), lang),
+                target => format::integer(u64::from(p.target.unwrap_or_default()), lang),
                 expected => p.expected_by_now.map_or_else(String::new, |e| format::decimal(e, lang)),
                 forecast => p.forecast.map_or_else(String::new, |f| format::decimal(f, lang)),
             },
@@ -128,9 +133,9 @@ pub fn summary_rows(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgre
             let (fill, ink) = status_colors(p.status);
             SummaryRow {
                 title: c.title.clone(),
-                party: party_label(texts, c.party),
+                party: party_label(texts, &c.lead_party()),
                 target: target_text(texts, &c.target, lang),
-                achieved: format::integer(p.achieved, lang),
+                achieved: format::integer(p.count(), lang),
                 expected: p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
                 status: status_label(texts, p.status),
                 fill: css(fill),
@@ -143,16 +148,16 @@ pub fn summary_rows(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgre
 
 /// "Hastighetskontroller …: 28 (I fas)" for each commitment of `party` (milestones as "1/2").
 #[must_use]
-pub fn party_items(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgress], party: Party) -> Vec<String> {
+pub fn party_items(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgress], party: &Party) -> Vec<String> {
     pledge
         .commitments
         .iter()
         .zip(progress)
-        .filter(|(c, _)| c.party == party)
+        .filter(|(c, _)| c.parties.admits(party))
         .map(|(c, p)| {
             let achieved = match &c.target {
-                Target::Milestones { milestones } => format!("{}/{}", p.achieved, milestones.len()),
-                _ => format::integer(p.achieved, texts.language()),
+                Target::Milestones { milestones } => format!("{}/{}", p.count(), milestones.len()),
+                _ => format::integer(p.count(), texts.language()),
             };
             texts.render(
                 "party_item",

@@ -16,7 +16,7 @@ pub mod swap;
 use crate::archive::snapshot::inert;
 use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
 use crate::config::{Config, Language};
-use crate::pledge::{Party, Pledge, Target};
+use crate::pledge::{Pledge, Target};
 use crate::progress::json::{Results, ResultsError};
 use crate::progress::{CommitmentProgress, RecordCounts};
 use crate::report::format;
@@ -137,33 +137,35 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
         .iter()
         .zip(&p.pledges)
         .map(|(c, cp)| {
-            let target = f64::from(cp.target.max(1));
-            let share = (cp.achieved as f64 / target * 100.0).min(100.0).round();
+            let target = f64::from(cp.target.unwrap_or_default().max(1));
+            let share = (cp.count() as f64 / target * 100.0).min(100.0).round();
             let expected = cp.expected_by_now.map(|e| (e / target * 100.0).min(100.0).round());
             let months: Vec<(String, String)> = if matches!(c.target, Target::Milestones { .. }) {
                 Vec::new()
             } else {
                 cp.by_month.iter().map(|(k, v)| (month_name(k, lang), format::integer(*v, lang))).collect()
             };
-            let places: Vec<(String, String)> = c
-                .places
+            let names = c.places.as_ref().map(|p| p.list.names.clone()).unwrap_or_default();
+            let places: Vec<(String, String)> = names
                 .iter()
                 .map(|pl| (pl.clone(), format::integer(cp.by_location.get(pl).copied().unwrap_or(0), lang)))
                 .collect();
             context! {
                 id => c.id.clone(),
-                heading => format!("{} ({})", c.title, party_label(texts, c.party)),
+                heading => format!("{} ({})", c.title, party_label(texts, &c.lead_party())),
                 text => c.text.replace(['\u{a0}', '\n'], " "),
                 sentence => progress_sentence(texts, c, cp),
                 share => share, expected => expected, fill => css(status_colors(cp.status).0),
-                bar_label => texts.render("site_progress_label", context! { achieved => cp.achieved, target => cp.target }),
+                bar_label => texts.render("site_progress_label", context! { achieved => cp.count(), target => cp.target }),
                 months => months, places => places,
             }
         })
         .collect();
-    let parties: Vec<Value> = [Party::Polisen, Party::Kommunen]
-        .into_iter()
+    let parties: Vec<Value> = pledge
+        .parties
+        .iter()
         .map(|party| {
+            let party = &party.key;
             let items = party_items(texts, pledge, &p.pledges, party);
             context! { heading => texts.plain(&format!("party_heading_{}", party.key())), items => items }
         })
@@ -349,7 +351,7 @@ fn feed(pages: &Pages, published: &[SiteEntry]) -> Result<String, SiteError> {
                 document => m.document.clone(), period => m.period.clone(), updated => m.generated_at.clone(),
                 pdf => public_pdf(p.entry),
                 summary => p.pledge.commitments.iter().zip(&p.pledges)
-                    .map(|(c, cp)| format!("{}: {} ({})", c.title, cp.achieved, status_label(texts, cp.status)))
+                    .map(|(c, cp)| format!("{}: {} ({})", c.title, cp.count(), status_label(texts, cp.status)))
                     .collect::<Vec<_>>().join("; "),
             }
         })
@@ -392,9 +394,13 @@ fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
                 m.generated_at.clone(),
                 c.id.clone(),
                 c.title.clone(),
-                c.party.key().to_string(),
-                cp.target.to_string(),
-                cp.achieved.to_string(),
+                c.lead_party().key().to_string(),
+                cp.target.map(|t| t.to_string()).unwrap_or_default(),
+                match cp.achieved {
+                    Some(crate::progress::Figure::Count(n)) => n.to_string(),
+                    Some(crate::progress::Figure::Measured(v)) => v.to_string(),
+                    None => String::new(),
+                },
                 cp.expected_by_now.map(|e| format!("{e:.2}")).unwrap_or_default(),
                 cp.forecast.map(|f| format!("{f:.2}")).unwrap_or_default(),
                 cp.status.key().to_string(),

@@ -271,5 +271,8 @@ fn fields(record: &Value) -> Fields {
         count: get("count"),
         milestone: get("milestone"),
         note: get("note"),
+        municipality: get("municipality"),
+        value: get("value"),
+        document: get("document"),
     }
 }

@@ -340,6 +340,9 @@ struct Columns {
     count: Option<usize>,
     milestone: Option<usize>,
     note: Option<usize>,
+    municipality: Option<usize>,
+    value: Option<usize>,
+    document: Option<usize>,
 }
 
 impl Columns {
@@ -373,6 +376,9 @@ impl Columns {
             count: find(&["count", "antal"]),
             milestone: find(&["milestone", "delmal", "delmål"]),
             note: find(&["note", "anteckning"]),
+            municipality: find(&["municipality", "kommun"]),
+            value: find(&["value", "varde", "värde"]),
+            document: find(&["document", "dokument"]),
         };
         if !twice.is_empty() {
             return Err(CsvError::DuplicateColumns(twice.join("; ")));
@@ -406,6 +412,9 @@ impl Columns {
             count: get(self.count),
             milestone: get(self.milestone),
             note: get(self.note),
+            municipality: get(self.municipality),
+            value: get(self.value),
+            document: get(self.document),
         }
     }
 }

@@ -30,6 +30,12 @@ pub struct Fields {
     pub milestone: Option<String>,
     /// Internal note; never public.
     pub note: Option<String>,
+    /// One of the document's municipalities (documents for several).
+    pub municipality: Option<String>,
+    /// A measurement (decimal with `.` or `,`), for outcome commitments.
+    pub value: Option<String>,
+    /// The pledge document the record belongs to.
+    pub document: Option<String>,
 }
 
 /// Where a record came from, precisely enough for a coordinator to find it.
