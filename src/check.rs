@@ -145,8 +145,7 @@ pub fn next_runs(config: &Config) -> String {
     runs.sort_by_key(|(at, _)| *at);
     let mut out = format!("\nnext scheduled runs ({tz}, catch-up window {} days):\n", config.schedule.catch_up_days);
     for (at, period) in runs {
-        let note =
-            if config.pledge_for_year(period.year).is_some() { "" } else { "  (no pledge document covers it yet)" };
+        let note = if config.pledge_for(period.as_of).is_some() { "" } else { "  (no pledge document covers it yet)" };
         let _ = writeln!(out, "  {}  publishes {period}{note}", at.format("%Y-%m-%d %H:%M %Z"));
     }
     if let Ok(entries) = crate::daemon::entries(config) {

@@ -29,13 +29,15 @@ pub enum PipelineError {
     /// The period name is not understood.
     #[error(transparent)]
     Period(#[from] PeriodError),
-    /// No pledge document covers the period's year.
-    #[error("no pledge document in {config} covers {year}: add the year's document to `pledges`")]
+    /// No pledge document's period holds the as-of day.
+    #[error("no pledge document in {config} covers {period} (as of {as_of}): add that document to `pledges`, or give --as-of a day inside a document's period")]
     NoDocument {
         /// The settings file.
         config: String,
-        /// The year asked for.
-        year: i32,
+        /// The period asked for.
+        period: String,
+        /// Its as-of day.
+        as_of: chrono::NaiveDate,
     },
     /// A source could not be read; nothing was built.
     #[error(transparent)]
@@ -321,11 +323,16 @@ pub async fn publish(
     })
 }
 
-/// The pledge document whose period covers the period's year.
+/// The pledge document whose period holds the period's as-of day; else one that covers the period's year, so that
+/// the error names that document's dates ("as-of date … is outside the pledge period of …").
 fn document_for<'a>(config: &'a Config, period: &Period) -> Result<&'a Pledge, PipelineError> {
-    config
-        .pledge_for_year(period.year)
-        .ok_or_else(|| PipelineError::NoDocument { config: config.path.display().to_string(), year: period.year })
+    use chrono::Datelike;
+    let same_year = || config.pledges.iter().find(|p| p.start.year() <= period.year && period.year <= p.end.year());
+    config.pledge_for(period.as_of).or_else(same_year).ok_or_else(|| PipelineError::NoDocument {
+        config: config.path.display().to_string(),
+        period: period.name.clone(),
+        as_of: period.as_of,
+    })
 }
 
 /// A verdict is never published before its date has passed (docs/periods.md): records of the as-of day may still

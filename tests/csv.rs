@@ -182,3 +182,14 @@ fn every_dialect_fixture_gives_the_same_accepted_records() {
         }
     }
 }
+
+#[test]
+fn line_numbers_are_the_same_for_lf_crlf_and_lone_cr_files() {
+    // Line 1 header, 2 a record, 3 blank, 4 a record whose quoted note runs over two lines (4–5), 6 a record.
+    let lf = "id;date;party;activity;note\n1;2021-04-01;polisen;a;\n\n2;2021-04-02;polisen;a;\"two\nlines\"\n3;2021-04-03;polisen;a;\n";
+    for (name, text) in [("LF", lf.to_string()), ("CRLF", lf.replace('\n', "\r\n")), ("CR", lf.replace('\n', "\r"))] {
+        let rows = read(text.as_bytes()).unwrap();
+        let lines: Vec<u64> = rows.iter().map(line).collect();
+        assert_eq!(lines, [2, 4, 6], "{name}");
+    }
+}

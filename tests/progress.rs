@@ -664,5 +664,5 @@ fn report_refuses_an_as_of_date_outside_the_pledge_with_exit_code_2() {
     assert!(common::stderr(&run).contains("period \"2021-Q1\" is not understood"));
     let run = common::lofte_in(&common::root(), &["report", "--period", "2030", "--format", "json"]);
     assert_eq!(run.status.code(), Some(2));
-    assert!(common::stderr(&run).contains("no pledge document in config/lofte.toml covers 2030"));
+    assert!(common::stderr(&run).contains("no pledge document in config/lofte.toml covers 2030 (as of 2030-12-31)"));
 }

@@ -219,11 +219,11 @@ impl Config {
         validate::from_text(path, &text, base, env, &|p: &Path| std::fs::read_to_string(p))
     }
 
-    /// The pledge document whose period contains `year`.
+    /// The pledge document whose period contains the day `as_of` (a follow-up of a document that starts or ends
+    /// mid-year is reported as of a day inside it: SPEC §10).
     #[must_use]
-    pub fn pledge_for_year(&self, year: i32) -> Option<&Pledge> {
-        use chrono::Datelike;
-        self.pledges.iter().find(|p| p.start.year() <= year && year <= p.end.year())
+    pub fn pledge_for(&self, as_of: chrono::NaiveDate) -> Option<&Pledge> {
+        self.pledges.iter().find(|p| p.contains(as_of))
     }
 
     /// The pledge document with id `id`.

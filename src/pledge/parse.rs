@@ -488,52 +488,7 @@ fn target(
     let kind = *c.target_kind.get_ref();
     let kind_name = kind_name(kind);
     let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
-    let mut refuse = |key: &str, span: Range<usize>, why: &str| {
-        problems.at(
-            span,
-            format!("commitment {id:?}: `{key}` does not apply to target_kind \"{kind_name}\" ({why}): remove it"),
-        );
-    };
-    // Keys that belong to other kinds.
-    if let Some(per) = &c.per {
-        if kind != TargetKind::AtLeast || on_request {
-            refuse("per", per.span(), "only an at_least target with a number can be a rate");
-        }
-    }
-    if let Some(t) = &c.target {
-        if !matches!(kind, TargetKind::AtLeast | TargetKind::Outcome) || on_request {
-            let why = if on_request { "the requests are the target" } else { "this kind promises no number" };
-            refuse("target", t.span(), why);
-        }
-    }
-    if let Some(b) = &c.baseline {
-        if !matches!(kind, TargetKind::Increase | TargetKind::Decrease | TargetKind::Outcome) {
-            refuse("baseline", b.span(), "only increase, decrease and outcome have a baseline");
-        }
-    }
-    if let Some(d) = &c.direction {
-        if kind != TargetKind::Outcome {
-            refuse("direction", d.span(), "only an outcome has a direction");
-        }
-    }
-    if let Some(u) = &c.unit {
-        if kind != TargetKind::Outcome {
-            refuse("unit", u.span(), "only an outcome is measured in a unit");
-        }
-    }
-    if let Some(r) = &c.on_request {
-        if *r.get_ref() && kind != TargetKind::AtLeast {
-            refuse("on_request", r.span(), "a conditional promise is an at_least target without a number");
-        }
-    }
-    if let Some(r) = &c.request_activity {
-        if !on_request {
-            refuse("request_activity", r.span(), "it names the requests of an on_request commitment");
-        }
-    }
-    if !c.milestones.is_empty() && kind != TargetKind::Milestones {
-        refuse("milestones", span.clone(), "only a milestones target has milestones");
-    }
+    foreign_keys(c, span.clone(), problems);
     let before = problems.list.len();
     let target = match kind {
         TargetKind::AtLeast if on_request => {
@@ -552,8 +507,7 @@ fn target(
             let value = whole(t, id, "target", 1, problems)?;
             let per = c.per.as_ref().map(|p| (*p.get_ref(), p.span()));
             if let (Some((bucket, per_span)), Some((start, end))) = (per.clone(), cx.period) {
-                let (unit_start, unit_end) = bucket.around(start);
-                if (end - start) < (unit_end - unit_start) {
+                if end < one_unit_from(bucket, start) {
                     problems.at(
                         per_span,
                         format!("commitment {id:?}: per = \"{}\" is longer than the pledge period {start} – {end}; use a shorter unit or no per", bucket.key()),
@@ -620,6 +574,73 @@ fn target(
         problems.at(span, format!("commitment {id:?}: baseline_is_example applies only to a baseline: remove it"));
     }
     target.filter(|_| problems.list.len() == before)
+}
+
+/// Keys that belong to other target kinds than the commitment's: each is a problem at the key.
+fn foreign_keys(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) {
+    let id = c.id.get_ref();
+    let kind = *c.target_kind.get_ref();
+    let kind_name = kind_name(kind);
+    let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
+    let mut refuse = |key: &str, span: Range<usize>, why: &str| {
+        problems.at(
+            span,
+            format!("commitment {id:?}: `{key}` does not apply to target_kind \"{kind_name}\" ({why}): remove it"),
+        );
+    };
+    if let Some(per) = &c.per {
+        if kind != TargetKind::AtLeast || on_request {
+            refuse("per", per.span(), "only an at_least target with a number can be a rate");
+        }
+    }
+    if let Some(t) = &c.target {
+        if !matches!(kind, TargetKind::AtLeast | TargetKind::Outcome) || on_request {
+            let why = if on_request { "the requests are the target" } else { "this kind promises no number" };
+            refuse("target", t.span(), why);
+        }
+    }
+    if let Some(b) = &c.baseline {
+        if !matches!(kind, TargetKind::Increase | TargetKind::Decrease | TargetKind::Outcome) {
+            refuse("baseline", b.span(), "only increase, decrease and outcome have a baseline");
+        }
+    }
+    if let Some(d) = &c.direction {
+        if kind != TargetKind::Outcome {
+            refuse("direction", d.span(), "only an outcome has a direction");
+        }
+    }
+    if let Some(u) = &c.unit {
+        if kind != TargetKind::Outcome {
+            refuse("unit", u.span(), "only an outcome is measured in a unit");
+        }
+    }
+    if let Some(r) = &c.on_request {
+        if *r.get_ref() && kind != TargetKind::AtLeast {
+            refuse("on_request", r.span(), "a conditional promise is an at_least target without a number");
+        }
+    }
+    if let Some(r) = &c.request_activity {
+        if !on_request {
+            refuse("request_activity", r.span(), "it names the requests of an on_request commitment");
+        }
+    }
+    if !c.milestones.is_empty() && kind != TargetKind::Milestones {
+        refuse("milestones", span.clone(), "only a milestones target has milestones");
+    }
+}
+
+/// The last day of one whole `bucket` counted from `start`: a period shorter than that cannot hold one. Counted in
+/// calendar months, so that a year from 1 March 2024 (over a leap day) ends on 28 February 2025.
+fn one_unit_from(bucket: Bucket, start: NaiveDate) -> NaiveDate {
+    let months = match bucket {
+        Bucket::Week => return start + chrono::Duration::days(6),
+        Bucket::Month => 1,
+        Bucket::Quarter => 3,
+        Bucket::Tertial => 4,
+        Bucket::Half => 6,
+        Bucket::Year => 12,
+    };
+    start.checked_add_months(chrono::Months::new(months)).and_then(|d| d.pred_opt()).unwrap_or(start)
 }
 
 fn milestones(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Option<Target> {
@@ -695,9 +716,10 @@ fn places(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<Pl
         return None;
     };
     let list = match raw.get_ref() {
-        RawPlaces::Named(key) => match cx.place_lists.get(key) {
-            Some(list) => list.clone(),
-            None => {
+        RawPlaces::Named(key) => {
+            if let Some(list) = cx.place_lists.get(key) {
+                list.clone()
+            } else {
                 let known: Vec<&str> = cx.place_lists.keys().map(String::as_str).collect();
                 let hint = if known.is_empty() {
                     "the document has no [places.<key>] lists".to_string()
@@ -710,7 +732,7 @@ fn places(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<Pl
                 );
                 return None;
             }
-        },
+        }
         RawPlaces::Inline(names) => {
             if names.is_empty() {
                 problems
@@ -744,6 +766,14 @@ fn places(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<Pl
             1
         }
     };
+    if rule == RawRule::Each
+        && matches!(c.target_kind.get_ref(), TargetKind::Decrease | TargetKind::Outcome | TargetKind::Assessed)
+    {
+        problems.at(
+            c.places_rule.as_ref().map_or(raw.span(), Spanned::span),
+            format!("commitment {id:?}: places_rule = \"each\" (every place covered) does not fit a decrease, an outcome or an assessed promise: use \"report\" or \"only\""),
+        );
+    }
     let rule = match rule {
         RawRule::Only => PlacesRule::Only,
         RawRule::Report => PlacesRule::Report,
@@ -758,6 +788,23 @@ fn each_municipality(c: &RawCommitment, cx: &Context, problems: &mut Problems) -
         problems.at(
             flag.span(),
             format!("commitment {:?}: each_municipality needs a document signed for several municipalities (municipalities = [...])", c.id.get_ref()),
+        );
+    }
+    // The target is judged in each municipality for these kinds only (docs/progress.md); a rate, milestones, a
+    // conditional, a measured aim or a verdict per municipality is one commitment per municipality.
+    let kind = *c.target_kind.get_ref();
+    let fits = match kind {
+        TargetKind::AtLeast => c.per.is_none() && !c.on_request.as_ref().is_some_and(|b| *b.get_ref()),
+        TargetKind::Count | TargetKind::Increase | TargetKind::Decrease => true,
+        TargetKind::Milestones | TargetKind::Outcome | TargetKind::Assessed => false,
+    };
+    if *flag.get_ref() && !fits {
+        problems.at(
+            flag.span(),
+            format!(
+                "commitment {:?}: each_municipality applies to at_least (without per or on_request), count, increase and decrease targets, not to this one; write one commitment per municipality instead",
+                c.id.get_ref()
+            ),
         );
     }
     *flag.get_ref()

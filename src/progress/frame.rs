@@ -243,7 +243,12 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
     for (c, n) in keyed(&requests)? {
         sums.commitments.entry(c).or_default().requests = n;
     }
-    let m = &measurements;
+    add_measurements(&mut sums, &measurements)?;
+    Ok(sums)
+}
+
+/// The measurements (commitment, day, value, row, id) into each commitment's sums, in input order.
+fn add_measurements(sums: &mut Sums, m: &DataFrame) -> PolarsResult<()> {
     let days = m.column(DAY)?.i32()?;
     let values = m.column(VALUE)?.f64()?;
     let input_rows = m.column(ROW)?.u64()?;
@@ -260,7 +265,7 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
     for entry in sums.commitments.values_mut() {
         entry.measurements.sort_by_key(|m| m.2);
     }
-    Ok(sums)
+    Ok(())
 }
 
 /// (commitment, sum) for each row of a frame grouped by commitment and one more key.

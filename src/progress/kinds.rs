@@ -47,7 +47,8 @@ pub(crate) fn commitment(
         }
         Target::Increase { baseline, .. } => {
             p.baseline = Some(*baseline);
-            at_least(at, &mut p, baseline + 1, achieved, achieved);
+            let least = if c.each_municipality { least_municipality(at, sum) } else { achieved };
+            at_least(at, &mut p, baseline + 1, least, achieved);
         }
         Target::AtLeast { value, per: Some(bucket) } => {
             p.target = Some(*value);
@@ -72,7 +73,9 @@ pub(crate) fn commitment(
             p.target = Some(baseline.saturating_sub(1));
             p.achieved = Some(Figure::Count(achieved));
             p.forecast = Some(forecast(achieved, at.days));
-            p.status = status::decrease(*baseline, achieved, at.days.elapsed, at.days.total);
+            // In each municipality: every one must stay under the baseline, so the highest decides.
+            let most = if c.each_municipality { most_municipality(at, sum) } else { achieved };
+            p.status = status::decrease(*baseline, most, at.days.elapsed, at.days.total);
         }
         Target::Milestones { milestones } => {
             let done: BTreeMap<String, bool> =
@@ -100,6 +103,10 @@ pub(crate) fn commitment(
             // A measurement is not an occasion: nothing is summed per month or place.
             p.by_month.clear();
             p.by_location.clear();
+            p.by_year.clear();
+            p.by_municipality.clear();
+            p.by_activity.clear();
+            p.by_party.clear();
             p.provenance = Provenance {
                 achieved: measurements.last().map(|m| vec![m.3.clone()]).unwrap_or_default(),
                 ..Provenance::default()
@@ -131,6 +138,11 @@ fn forecast(achieved: u64, days: Days) -> f64 {
 /// The lowest sum over the document's municipalities (0 when one has none).
 fn least_municipality(at: &At, sum: &CommitmentSums) -> u64 {
     (0..at.pledge.municipalities.len()).map(|m| sum.by_municipality.get(&m).copied().unwrap_or(0)).min().unwrap_or(0)
+}
+
+/// The highest sum over the document's municipalities.
+fn most_municipality(at: &At, sum: &CommitmentSums) -> u64 {
+    (0..at.pledge.municipalities.len()).map(|m| sum.by_municipality.get(&m).copied().unwrap_or(0)).max().unwrap_or(0)
 }
 
 /// The buckets that have started by as-of: completed ones are achieved or not met, the one holding as-of (even on
@@ -265,7 +277,8 @@ fn breakdowns(at: &At, c: &Commitment, sum: &CommitmentSums) -> CommitmentProgre
 
 /// Coverage (`places_rule = "each"`, `each_municipality`): lists what is not covered, and lets it decide the
 /// status. A target reached with places left is on track while running and not met at the end; on a `count`
-/// commitment, covering everything is `achieved`.
+/// commitment, covering everything is `achieved`. A decrease in each municipality is decided by the highest one
+/// (in `commitment`), not by coverage.
 fn cover(at: &At, c: &Commitment, sum: &CommitmentSums, p: &mut CommitmentProgress) {
     let mut uncovered = Vec::new();
     if let Some(places) = &c.places {
@@ -280,9 +293,12 @@ fn cover(at: &At, c: &Commitment, sum: &CommitmentSums, p: &mut CommitmentProgre
             );
         }
     }
-    if c.each_municipality {
+    // A decrease is kept by doing less: a municipality with nothing is not "uncovered".
+    let municipalities = c.each_municipality && !matches!(c.target, Target::Decrease { .. });
+    if municipalities {
         let need = match c.target {
             Target::AtLeast { value, per: None } => u64::from(value),
+            Target::Increase { baseline, .. } => u64::from(baseline) + 1,
             _ => 1,
         };
         uncovered.extend(
@@ -294,13 +310,13 @@ fn cover(at: &At, c: &Commitment, sum: &CommitmentSums, p: &mut CommitmentProgre
                 .map(|(_, m)| m.clone()),
         );
     }
-    let coverage = c.each_municipality || matches!(c.places.as_ref().map(|p| p.rule), Some(PlacesRule::Each { .. }));
+    let coverage = municipalities || matches!(c.places.as_ref().map(|p| p.rule), Some(PlacesRule::Each { .. }));
     if coverage {
         let ended = at.ended();
         match (&c.target, uncovered.is_empty()) {
             (Target::Count, true) => p.status = Status::Achieved,
             (Target::Count, false) if ended => p.status = Status::NotMet,
-            (Target::Assessed | Target::Outcome { .. }, _) => {}
+            (Target::Assessed | Target::Outcome { .. } | Target::Decrease { .. }, _) => {}
             (_, false) if p.status == Status::Achieved => {
                 p.status = if ended { Status::NotMet } else { Status::OnTrack };
             }

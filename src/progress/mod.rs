@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::period::{Month, Period};
-use crate::pledge::{Bucket, Direction, Party, Pledge, Target, TargetKind};
+use crate::pledge::{Bucket, Direction, Parties, Party, Pledge, Target, TargetKind};
 use crate::validate::Validated;
 
 pub use status::Status;
@@ -332,17 +332,25 @@ fn add_publications(sum: &mut frame::CommitmentSums, publications: &[NaiveDate])
 }
 
 /// Sum of counted activities per party, every party of the document present (milestones, outcomes and
-/// qualitative promises are not counts and are left out). A publication counts for the commitment's lead party.
+/// qualitative promises are not counts and are left out). A publication counts for the commitment's lead party
+/// (for none when any party may report).
 fn by_party(pledge: &Pledge, sums: &[(frame::CommitmentSums, u64)]) -> BTreeMap<Party, u64> {
     let mut by_party: BTreeMap<Party, u64> = pledge.parties.iter().map(|p| (p.key.clone(), 0)).collect();
     for (c, (sum, publications)) in pledge.commitments.iter().zip(sums) {
-        if matches!(c.target, Target::Milestones { .. } | Target::Outcome { .. } | Target::Assessed) {
+        // Milestones, measurements and verdicts are not counts; a decrease counts incidents, not what a party did.
+        if matches!(
+            c.target,
+            Target::Milestones { .. } | Target::Outcome { .. } | Target::Assessed | Target::Decrease { .. }
+        ) {
             continue;
         }
         for (party, n) in &sum.by_party {
             *by_party.entry(party.clone()).or_default() += n;
         }
-        *by_party.entry(c.lead_party()).or_default() += publications;
+        // Only a party of the document gets a key: `*` (any party) is not one.
+        if *publications > 0 && matches!(c.parties, Parties::Listed(_)) {
+            *by_party.entry(c.lead_party()).or_default() += publications;
+        }
     }
     by_party
 }

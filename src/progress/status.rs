@@ -39,6 +39,25 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order.
+    pub const ALL: [Status; 15] = [
+        Status::Achieved,
+        Status::NotMet,
+        Status::NotStarted,
+        Status::OnTrack,
+        Status::AtRisk,
+        Status::Behind,
+        Status::InProgress,
+        Status::Active,
+        Status::Partly,
+        Status::NoData,
+        Status::Improving,
+        Status::Unchanged,
+        Status::Worsening,
+        Status::NotAssessed,
+        Status::NotApplicable,
+    ];
+
     /// The key used in results.json.
     #[must_use]
     pub fn key(self) -> &'static str {
@@ -189,7 +208,7 @@ pub fn buckets(statuses: &[Status], ended: bool) -> Status {
             Status::NotMet
         };
     }
-    if completed.iter().any(|s| *s == Status::NotMet) {
+    if completed.contains(&Status::NotMet) {
         Status::Partly
     } else {
         *current

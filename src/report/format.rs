@@ -46,6 +46,31 @@ pub fn date(d: NaiveDate, language: Language) -> String {
     }
 }
 
+/// A span of days: "1 januari–30 juni 2024", or with both years when they differ; one day alone when it is one.
+#[must_use]
+pub fn date_range(start: NaiveDate, end: NaiveDate, language: Language) -> String {
+    if start == end {
+        return date(start, language);
+    }
+    let first = if start.year() == end.year() {
+        let full = date(start, language);
+        // Drop the year from the first date: "1 januari 2024" → "1 januari".
+        full.rsplit_once(' ').map_or(full.clone(), |(head, _)| head.to_string())
+    } else {
+        date(start, language)
+    };
+    format!("{first}–{}", date(end, language))
+}
+
+/// A measured figure with its unit: "61,2 %" (a no-break space, so the unit stays with its number).
+#[must_use]
+pub fn measure(x: f64, unit: Option<&str>, language: Language) -> String {
+    match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(unit) => format!("{}{NBSP}{unit}", decimal(x, language)),
+        None => decimal(x, language),
+    }
+}
+
 /// A short month name for chart axes: "jan" / "Jan".
 #[must_use]
 pub fn month_short(month0: usize, language: Language) -> String {
@@ -122,6 +147,11 @@ mod tests {
         assert_eq!(decimal(1234.5, Language::Sv), "1\u{a0}234,5");
         assert_eq!(decimal(25.786, Language::En), "25.79");
         assert_eq!(month_short(8, Language::Sv), "sep");
+        let (jan, jun) = (NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2024, 6, 30).unwrap());
+        assert_eq!(date_range(jan, jun, Language::Sv), "1 januari–30 juni 2024");
+        assert_eq!(date_range(d, jun, Language::En), "30 June 2021–30 June 2024");
+        assert_eq!(measure(61.2, Some("%"), Language::Sv), "61,2\u{a0}%");
+        assert_eq!(measure(3.0, None, Language::En), "3");
     }
 
     #[test]

@@ -302,7 +302,7 @@ impl Layout {
         let body = Style::body(size);
         let head = Style::bold(size);
         let pad = 1.4;
-        let header_height = head.line_height() + 2.0 * pad;
+        let header_height = self.header_height(columns, head, pad);
         let first_height = rows.first().map_or(0.0, |r| self.row_height(columns, r, body, pad));
         self.ensure(header_height + first_height);
         self.table_header(columns, head, pad);
@@ -358,18 +358,26 @@ impl Layout {
         lines as f32 * style.line_height() + 2.0 * pad
     }
 
+    /// A header title wraps like a cell, so a narrow column of figures may carry a long title.
+    fn header_height(&self, columns: &[Column], style: Style, pad: f32) -> f32 {
+        let lines = columns.iter().map(|c| self.wrap(&c.title, style, c.width - 2.0 * pad).len()).max().unwrap_or(1);
+        lines as f32 * style.line_height() + 2.0 * pad
+    }
+
     fn table_header(&mut self, columns: &[Column], style: Style, pad: f32) {
         let width: f32 = columns.iter().map(|c| c.width).sum();
-        let height = style.line_height() + 2.0 * pad;
+        let height = self.header_height(columns, style, pad);
         self.rect(MARGIN, self.y, width, height, (0.16, 0.27, 0.45));
         let mut x = MARGIN;
         let top = self.y;
         for c in columns {
-            let lx = match c.align {
-                Align::Left => x + pad,
-                Align::Right => x + c.width - pad - self.width(&c.title, style),
-            };
-            self.text_at(lx, top + pad, &c.title, style.colored((1.0, 1.0, 1.0)));
+            for (n, line) in self.wrap(&c.title, style, c.width - 2.0 * pad).iter().enumerate() {
+                let lx = match c.align {
+                    Align::Left => x + pad,
+                    Align::Right => x + c.width - pad - self.width(line, style),
+                };
+                self.text_at(lx, top + pad + n as f32 * style.line_height(), line, style.colored((1.0, 1.0, 1.0)));
+            }
             x += c.width;
         }
         self.y += height;

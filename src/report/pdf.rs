@@ -4,21 +4,19 @@
 //! Reproducible: fixed font resource names, dates from the generation time, and a document `/ID` derived from
 //! the content's identity, so the same inputs and generation time give the same bytes.
 
-use std::collections::BTreeMap;
+mod commitment;
 
 use minijinja::context;
 use printpdf::{OffsetDateTime, PdfDocument, PdfFont, PdfSaveOptions, PdfWarnMsg};
 use sha2::{Digest, Sha256};
 
 use super::format;
-use super::layout::{Align, Cell, Column, Font, Layout, Style, GREY, MARGIN, TEXT_W};
+use super::layout::{Align, Cell, Column, Font, Layout, Style, GREY, TEXT_W};
 use super::words;
-use super::words::{party_label, status_colors};
+use super::words::status_colors;
 use super::{ReportError, ReportInput};
 use crate::edition::Edition;
 use crate::language::Language;
-use crate::pledge::Target;
-use crate::progress::CommitmentProgress;
 use crate::report::templates::Texts;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
@@ -39,7 +37,7 @@ pub fn render(input: &ReportInput, texts: &Texts) -> Result<Vec<u8>, ReportError
     title_page(&mut page, input, texts, &as_of, &generated);
     summary(&mut page, input, texts);
     for (c, cp) in input.pledge.commitments.iter().zip(&p.pledges) {
-        commitment(&mut page, input, texts, c, cp);
+        commitment::section(&mut page, input, texts, c, cp);
     }
     parties(&mut page, input, texts);
     data_quality(&mut page, input, texts, &as_of);
@@ -86,10 +84,7 @@ fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str
     page.paragraph(&edition, Style::bold(11.0).colored((0.55, 0.12, 0.1)));
     page.space(14.0);
     page.paragraph(
-        &texts.render(
-            "intro",
-            context! { as_of => as_of, elapsed => input.progress.days_elapsed, total => input.progress.days_total },
-        ),
+        &words::intro(texts, pledge, as_of, input.progress.days_elapsed, input.progress.days_total),
         Style::body(11.0),
     );
     if !pledge.focus_areas.is_empty() {
@@ -104,134 +99,35 @@ fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str
 fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     page.heading(&texts.plain("summary_heading"), 16.0, 20.0);
     let columns = [
-        Column { title: texts.plain("col_commitment"), width: 48.0, align: Align::Left },
-        Column { title: texts.plain("col_party"), width: 21.0, align: Align::Left },
-        Column { title: texts.plain("col_target"), width: 23.0, align: Align::Left },
-        Column { title: texts.plain("col_achieved"), width: 16.0, align: Align::Right },
-        Column { title: texts.plain("col_expected"), width: 31.0, align: Align::Right },
-        Column { title: texts.plain("col_status"), width: TEXT_W - 139.0, align: Align::Left },
+        // The party column fits a declared name such as "Räddningstjänsten Mitt Bohuslän" without breaking a word;
+        // the long title of the narrow figures column wraps instead.
+        Column { title: texts.plain("col_commitment"), width: 38.0, align: Align::Left },
+        Column { title: texts.plain("col_party"), width: 31.0, align: Align::Left },
+        Column { title: texts.plain("col_target"), width: 25.0, align: Align::Left },
+        Column { title: texts.plain("col_achieved"), width: 19.0, align: Align::Right },
+        Column { title: texts.plain("col_expected"), width: 22.0, align: Align::Right },
+        Column { title: texts.plain("col_status"), width: TEXT_W - 135.0, align: Align::Left },
     ];
     let rows: Vec<Vec<Cell>> = words::summary_rows(texts, input.pledge, &input.progress.pledges)
         .into_iter()
         .map(|r| {
-            let chip = Some(status_colors(r.status_value));
+            let chip = Some(status_colors(r.chip.status_value));
             vec![
                 Cell::text(r.title),
                 Cell::text(r.party),
                 Cell::text(r.target),
                 Cell::text(r.achieved),
                 Cell::text(r.expected),
-                Cell { text: r.status, chip },
+                Cell { text: r.chip.status, chip },
             ]
         })
         .collect();
     page.table(&columns, &rows, 9.0);
 }
 
-fn commitment(
-    page: &mut Layout,
-    input: &ReportInput,
-    texts: &Texts,
-    c: &crate::pledge::Commitment,
-    p: &CommitmentProgress,
-) {
-    page.heading(&format!("{} ({})", c.title, party_label(texts, &c.lead_party())), 13.0, 40.0);
-    // The signed text keeps its hard line breaks in the data; on the page it flows as the paragraph it is.
-    page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
-    page.space(2.0);
-    let line = words::progress_sentence(texts, c, p);
-    page.paragraph(&line, Style::body(10.0));
-    if p.publications > 0 {
-        page.paragraph(&texts.render("publications_line", context! { count => p.publications }), Style::body(9.0));
-    }
-    progress_bar(page, texts, p);
-    if !matches!(c.target, Target::Milestones { .. }) {
-        monthly_chart(page, input, texts, p);
-    }
-    if let Some(places) = &c.places {
-        places_chart(page, texts, &places.list.names, p);
-    }
-    page.space(4.0);
-}
-
-/// One row per place: name, count and a bar, so the schools compare at a glance.
-fn places_chart(page: &mut Layout, texts: &Texts, places: &[String], p: &CommitmentProgress) {
-    let lang = texts.language();
-    let row = 6.0;
-    page.heading(&texts.plain("schools_heading"), 10.5, row * places.len() as f32);
-    let max = p.by_location.values().copied().max().unwrap_or(0).max(1);
-    let style = Style::body(9.5);
-    for place in places {
-        let n = p.by_location.get(place).copied().unwrap_or(0);
-        page.ensure(row);
-        let top = page.y;
-        page.text_at(MARGIN, top, place, style);
-        let count = format::integer(n, lang);
-        page.text_at(MARGIN + 62.0 - page.width(&count, style), top, &count, style);
-        page.rect(MARGIN + 66.0, top + 0.8, 90.0 * n as f32 / max as f32, row - 2.6, (0.16, 0.27, 0.45));
-        page.space(row);
-    }
-}
-
-fn progress_bar(page: &mut Layout, texts: &Texts, p: &CommitmentProgress) {
-    let (width, height) = (TEXT_W, 5.0);
-    page.ensure(height + 9.0);
-    page.space(1.5);
-    let top = page.y;
-    let target = f64::from(p.target.unwrap_or_default().max(1));
-    let share = (p.count() as f64 / target).min(1.0) as f32;
-    page.rect(MARGIN, top, width, height, (0.90, 0.90, 0.92));
-    page.rect(MARGIN, top, width * share, height, status_colors(p.status).0);
-    if let Some(expected) = p.expected_by_now {
-        let x = MARGIN + width * (expected / target).min(1.0) as f32;
-        page.line((x, top - 1.2), (x, top + height + 1.2), 1.2, (0.1, 0.1, 0.12));
-        let label = format!("{} {}", texts.plain("expected_marker"), format::decimal(expected, texts.language()));
-        let w = page.width(&label, Style::body(7.0));
-        page.text_at(
-            (x - w / 2.0).clamp(MARGIN, MARGIN + width - w),
-            top + height + 1.3,
-            &label,
-            Style::body(7.0).colored(GREY),
-        );
-    }
-    page.space(height + 6.0);
-}
-
-fn monthly_chart(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &CommitmentProgress) {
-    let lang = texts.language();
-    let (chart_h, label_h) = (24.0, 10.0);
-    page.heading(&texts.plain("monthly_heading"), 10.5, chart_h + label_h);
-    // Every month of the pledge period; months after as-of stay empty.
-    let mut months: BTreeMap<String, Option<u64>> =
-        crate::progress::month_keys(input.pledge.start, input.pledge.end).into_iter().map(|m| (m, None)).collect();
-    for (m, n) in &p.by_month {
-        months.insert(m.clone(), Some(*n));
-    }
-    let max = months.values().flatten().copied().max().unwrap_or(0).max(1);
-    let slot = TEXT_W / months.len().max(1) as f32;
-    let top = page.y + 4.0;
-    let base = top + chart_h;
-    page.line((MARGIN, base), (MARGIN + TEXT_W, base), 0.6, (0.5, 0.5, 0.55));
-    for (i, (month, n)) in months.iter().enumerate() {
-        let x = MARGIN + slot * i as f32;
-        if let Some(n) = n {
-            let h = chart_h * (*n as f32 / max as f32);
-            page.rect(x + slot * 0.2, base - h, slot * 0.6, h, (0.16, 0.27, 0.45));
-            let value = format::integer(*n, lang);
-            let w = page.width(&value, Style::body(7.0));
-            page.text_at(x + (slot - w) / 2.0, base - h - 3.6, &value, Style::body(7.0));
-        }
-        let month_index = crate::period::Month::parse(month).map_or(0, crate::period::Month::month0);
-        let label = format::month_short(month_index, lang);
-        let w = page.width(&label, Style::body(7.0));
-        page.text_at(x + (slot - w) / 2.0, base + 1.0, &label, Style::body(7.0).colored(GREY));
-    }
-    page.y = base + label_h - 2.0;
-}
-
 fn parties(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     for party in input.pledge.parties.iter().map(|p| &p.key) {
-        page.heading(&texts.plain(&format!("party_heading_{}", party.key())), 14.0, 12.0);
+        page.heading(&words::party_heading(texts, input.pledge, party), 14.0, 12.0);
         for item in words::party_items(texts, input.pledge, &input.progress.pledges, party) {
             page.paragraph(&format!("• {item}"), Style::body(10.0));
         }
@@ -297,6 +193,10 @@ fn data_quality(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &s
 
 fn signatories(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     let pledge = input.pledge;
+    // Some published documents name nobody; then there is nothing to show here.
+    if pledge.signatories.is_empty() {
+        return;
+    }
     page.heading(&texts.plain("signatories_heading"), 14.0, 20.0);
     let signed = texts.render(
         "signed_line",

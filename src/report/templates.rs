@@ -94,6 +94,12 @@ impl Texts {
             .collect()
     }
 
+    /// Whether the texts define `key` (a party key the report has its own word for, say).
+    #[must_use]
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k == key)
+    }
+
     /// The text of a key without variables.
     #[must_use]
     pub fn plain(&self, key: &str) -> String {

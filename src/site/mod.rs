@@ -16,13 +16,14 @@ pub mod swap;
 use crate::archive::snapshot::inert;
 use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
 use crate::config::{Config, Language};
-use crate::pledge::{Pledge, Target};
+use crate::pledge::{Commitment, Pledge};
 use crate::progress::json::{Results, ResultsError};
 use crate::progress::{CommitmentProgress, RecordCounts};
 use crate::report::format;
 use crate::report::templates::Texts;
 use crate::report::words::{
-    css, party_items, party_label, progress_sentence, quality, status_colors, status_label, summary_rows, SummaryRow,
+    self, breakdowns, bucket_rows, coverage_lines, css, evidence_rows, has_bar, intro, measurement_rows, monthly,
+    parties_label, party_heading, party_items, progress_sentence, quality, status_colors, summary_rows, SummaryRow,
 };
 
 const TEMPLATES: [(&str, &str); 6] = [
@@ -132,42 +133,15 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
     let pledge = p.pledge;
     let generated_text = generated(p.entry).map(|t| format::moment(t, lang)).unwrap_or_default();
     let as_of = format::date(m.as_of, lang);
-    let commitments: Vec<Value> = pledge
-        .commitments
-        .iter()
-        .zip(&p.pledges)
-        .map(|(c, cp)| {
-            let target = f64::from(cp.target.unwrap_or_default().max(1));
-            let share = (cp.count() as f64 / target * 100.0).min(100.0).round();
-            let expected = cp.expected_by_now.map(|e| (e / target * 100.0).min(100.0).round());
-            let months: Vec<(String, String)> = if matches!(c.target, Target::Milestones { .. }) {
-                Vec::new()
-            } else {
-                cp.by_month.iter().map(|(k, v)| (month_name(k, lang), format::integer(*v, lang))).collect()
-            };
-            let names = c.places.as_ref().map(|p| p.list.names.clone()).unwrap_or_default();
-            let places: Vec<(String, String)> = names
-                .iter()
-                .map(|pl| (pl.clone(), format::integer(cp.by_location.get(pl).copied().unwrap_or(0), lang)))
-                .collect();
-            context! {
-                id => c.id.clone(),
-                heading => format!("{} ({})", c.title, party_label(texts, &c.lead_party())),
-                text => c.text.replace(['\u{a0}', '\n'], " "),
-                sentence => progress_sentence(texts, c, cp),
-                share => share, expected => expected, fill => css(status_colors(cp.status).0),
-                bar_label => texts.render("site_progress_label", context! { achieved => cp.count(), target => cp.target }),
-                months => months, places => places,
-            }
-        })
-        .collect();
+    let commitments: Vec<Value> =
+        pledge.commitments.iter().zip(&p.pledges).map(|(c, cp)| commitment_view(texts, pledge, c, cp)).collect();
     let parties: Vec<Value> = pledge
         .parties
         .iter()
         .map(|party| {
             let party = &party.key;
             let items = party_items(texts, pledge, &p.pledges, party);
-            context! { heading => texts.plain(&format!("party_heading_{}", party.key())), items => items }
+            context! { heading => party_heading(texts, pledge, party), items => items }
         })
         .collect();
     let (quality, reasons) = quality(texts, &p.records, &as_of);
@@ -178,13 +152,51 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
         document_line => pledge.title.clone(),
         period_line => heading(texts, p),
         generated_line => texts.render("generated_line", context! { generated => generated_text.clone() }),
-        intro => texts.render("intro", context! { as_of => as_of, elapsed => days(pledge, m.as_of), total => days(pledge, pledge.end) }),
+        intro => intro(texts, pledge, &as_of, days(pledge, m.as_of), days(pledge, pledge.end)),
         focus_areas => pledge.focus_areas.clone(),
         rows => Serde(rows(texts, p)), commitments => commitments, parties => parties, quality => quality, reasons => reasons,
         signed_line => texts.render("signed_line", context! { place => pledge.signed_place.clone(), date => format::date(pledge.signed_on, lang) }),
         signatories => pledge.signatories.iter().map(|s| context! { name => s.name.clone(), title => s.title.clone() }).collect::<Vec<_>>(),
         pdf => public_pdf(p.entry),
         footer => format!("{} · {} · {} · sha256:{short_hash}", m.document, m.period, generated_text),
+    }
+}
+
+/// One commitment of the HTML report: the same sections as in the PDF, for its kind. Built from the public
+/// `results.json`, which holds no notes; none are asked for here either.
+fn commitment_view(texts: &Texts, pledge: &Pledge, c: &Commitment, cp: &CommitmentProgress) -> Value {
+    let lang = texts.language();
+    let bar = has_bar(c, cp).then(|| {
+        let target = f64::from(cp.target.unwrap_or_default().max(1));
+        context! {
+            share => (cp.count() as f64 / target * 100.0).min(100.0).round(),
+            expected => cp.expected_by_now.map(|e| (e / target * 100.0).min(100.0).round()),
+            fill => css(status_colors(cp.status).0),
+            label => texts.render("site_progress_label", context! {
+                achieved => format::integer(cp.count(), lang),
+                target => format::integer(u64::from(cp.target.unwrap_or_default()), lang) }),
+        }
+    });
+    let months: Vec<(String, String)> = if monthly(c, cp) {
+        cp.by_month.iter().map(|(k, v)| (month_name(k, lang), format::integer(*v, lang))).collect()
+    } else {
+        Vec::new()
+    };
+    let buckets_heading =
+        cp.per.map(|b| texts.render("buckets_heading", context! { unit => words::unit_word(texts, b) }));
+    context! {
+        id => c.id.clone(),
+        heading => format!("{} ({})", c.title, parties_label(texts, pledge, c)),
+        text => c.text.replace(['\u{a0}', '\n'], " "),
+        sentence => progress_sentence(texts, pledge, c, cp),
+        bar => bar,
+        months => months,
+        buckets_heading => buckets_heading,
+        buckets => Serde(bucket_rows(texts, cp)),
+        measurements => measurement_rows(texts, cp),
+        evidence => Serde(evidence_rows(texts, pledge, cp, false)),
+        breakdowns => Serde(breakdowns(texts, pledge, c, cp)),
+        coverage => coverage_lines(texts, pledge, c, cp),
     }
 }
 
@@ -350,8 +362,8 @@ fn feed(pages: &Pages, published: &[SiteEntry]) -> Result<String, SiteError> {
                 title => format!("{}: {}", p.pledge.title, heading(texts, p)),
                 document => m.document.clone(), period => m.period.clone(), updated => m.generated_at.clone(),
                 pdf => public_pdf(p.entry),
-                summary => p.pledge.commitments.iter().zip(&p.pledges)
-                    .map(|(c, cp)| format!("{}: {} ({})", c.title, cp.count(), status_label(texts, cp.status)))
+                summary => summary_rows(texts, p.pledge, &p.pledges).into_iter()
+                    .map(|r| format!("{}: {} ({})", r.title, r.achieved, r.chip.status))
                     .collect::<Vec<_>>().join("; "),
             }
         })

@@ -135,12 +135,13 @@ pub fn read_bytes(
     // Every byte of the file must belong to the header, a record or a blank line: checked as we go, so a reader
     // that skipped text would be caught rather than trusted.
     let mut covered = reader.position().byte();
+    let mut lines = LineCounter::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
                 let start = record.position().map_or(covered, ::csv::Position::byte);
-                let line = record.position().map_or(0, ::csv::Position::line);
+                let line = lines.line_of_record(&text, start as usize);
                 unaccounted(&text, covered, start)?;
                 let end = reader.position().byte();
                 let physical = text.get(start as usize..end as usize).unwrap_or_default();
@@ -159,6 +160,36 @@ pub fn read_bytes(
         }
     }
     unaccounted(&text, covered, text.len() as u64)
+}
+
+/// The 1-based line on which a record starts, counted incrementally over the text. The csv reader's own line
+/// number is off by one in CRLF files (it places a record at the line break before it) and counts no lone CR.
+#[derive(Default)]
+struct LineCounter {
+    /// Bytes up to here are counted.
+    at: usize,
+    /// Line breaks before `at`.
+    breaks: u64,
+}
+
+impl LineCounter {
+    /// The line of the first character of the record whose reader position is `start` (line breaks and blank
+    /// lines before it skipped).
+    fn line_of_record(&mut self, text: &str, start: usize) -> u64 {
+        let bytes = text.as_bytes();
+        let mut first = start.max(self.at).min(bytes.len());
+        while first < bytes.len() && (bytes[first] == b'\r' || bytes[first] == b'\n') {
+            first += 1;
+        }
+        for i in self.at..first {
+            // "\r\n" is one break, counted at its "\n"; a lone "\r" is a break of its own (old Mac exports).
+            if bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                self.breaks += 1;
+            }
+        }
+        self.at = first;
+        self.breaks + 1
+    }
 }
 
 /// Text between two records that is not blank was skipped by the reader: refuse rather than lose it.
