@@ -155,6 +155,25 @@ pub enum Reason {
     },
 }
 
+/// Every reason's code, in the order docs/records.md lists the checks.
+pub const REASON_CODES: [&str; 15] = [
+    "missing_field",
+    "unknown_document",
+    "unparsable_date",
+    "date_outside_period",
+    "date_in_future",
+    "unknown_party",
+    "unknown_activity",
+    "party_mismatch",
+    "bad_count",
+    "missing_value",
+    "bad_value",
+    "unknown_municipality",
+    "location_not_allowed",
+    "unknown_milestone",
+    "conflicting_duplicate",
+];
+
 impl Reason {
     /// Short stable code, used to count reasons.
     #[must_use]
@@ -609,4 +628,34 @@ pub fn validate_all(pledge: &Pledge, records: impl IntoIterator<Item = RawRecord
         validator.push(r);
     }
     validator.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_lists_every_reason() {
+        let date = NaiveDate::MIN;
+        let every = [
+            Reason::MissingField { field: "id" },
+            Reason::UnknownDocument { value: String::new() },
+            Reason::UnparsableDate { value: String::new() },
+            Reason::DateOutsidePeriod { date },
+            Reason::DateInFuture { date, today: date },
+            Reason::UnknownParty { value: String::new() },
+            Reason::UnknownActivity { value: String::new() },
+            Reason::PartyMismatch { activity: String::new(), expected: Vec::new(), found: Party::polisen() },
+            Reason::BadCount { value: String::new() },
+            Reason::MissingValue,
+            Reason::BadValue { value: String::new() },
+            Reason::UnknownMunicipality { value: String::new() },
+            Reason::LocationNotAllowed { value: String::new(), allowed: std::sync::Arc::from(Vec::new()) },
+            Reason::UnknownMilestone { value: String::new() },
+            Reason::ConflictingDuplicate { id: String::new() },
+        ];
+        // `code` matches every variant, so a new variant fails to compile there; this keeps the list in step.
+        let codes: Vec<&str> = every.iter().map(Reason::code).collect();
+        assert_eq!(codes, REASON_CODES);
+    }
 }

@@ -797,6 +797,12 @@ fn a_two_year_document_with_a_leap_day_counts_from_its_start() {
         [bucket("2023-01-01", "2023-12-31", 10, 10, Achieved), bucket("2024-01-01", "2024-12-31", 10, 3, Behind)]
     );
     assert_eq!((yearly.achieved, yearly.status), (count(13), Behind));
+    // Provenance: every figure names its records (r0 … r5 in input order; r3 is after as-of).
+    let ids = |list: &[&str]| list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+    assert_eq!(c.provenance.by_year["2023"], ids(&["r0"]));
+    assert_eq!(c.provenance.by_year["2024"], ids(&["r1", "r2"]));
+    assert_eq!(yearly.provenance.by_bucket[&d("2023-01-01")], ids(&["r4"]));
+    assert_eq!(yearly.provenance.by_bucket[&d("2024-01-01")], ids(&["r5"]));
     // The first year alone: by_year from the start year to as-of's year only.
     let progress = compute(&p, &Period::parse("2023").unwrap(), &v, &[]).unwrap();
     assert_eq!((progress.days_elapsed, progress.days_total), (365, 731));

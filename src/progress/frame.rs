@@ -135,8 +135,42 @@ pub struct CommitmentSums {
     pub by_day: BTreeMap<NaiveDate, u64>,
     /// Sum of the requests' counts (conditional commitments).
     pub requests: u64,
+    /// Ids per party, activity kind index, municipality index, year and day, when [`Wanted`] asks for them.
+    pub ids_by: IdsBy,
     /// Measurements (date, value, input row, id), in input order.
     pub measurements: Vec<(NaiveDate, f64, u64, String)>,
+}
+
+/// The record ids behind the breakdowns that a document shows (kept only there: a million ids per breakdown
+/// that nobody reads would double the memory of a large run).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdsBy {
+    /// Party → ids.
+    pub party: BTreeMap<Party, Vec<String>>,
+    /// Activity kind index → ids.
+    pub activity: BTreeMap<usize, Vec<String>>,
+    /// Municipality index → ids.
+    pub municipality: BTreeMap<usize, Vec<String>>,
+    /// Year → ids.
+    pub year: BTreeMap<i32, Vec<String>>,
+    /// Day → ids.
+    pub day: BTreeMap<NaiveDate, Vec<String>>,
+}
+
+/// Which breakdowns' ids to keep.
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)] // one switch per breakdown, read by name
+pub struct Wanted {
+    /// Per party (joint commitments).
+    pub party: bool,
+    /// Per activity kind (commitments counting several kinds).
+    pub activity: bool,
+    /// Per municipality (documents for several).
+    pub municipality: bool,
+    /// Per year (documents over several years).
+    pub year: bool,
+    /// Per day (rates, for their buckets).
+    pub day: bool,
 }
 
 /// Sums of all commitments up to as-of.
@@ -150,14 +184,13 @@ pub struct Sums {
 
 /// Sums the records frame up to and including `as_of`, per commitment and per month, place, milestone, party,
 /// activity kind, municipality, year and day; requests and measurements apart.
-pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
+pub fn aggregate(records: &DataFrame, as_of: NaiveDate, wanted: Wanted) -> PolarsResult<Sums> {
     let until = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
     // Requests are not activities toward the commitment: they only set its target.
     let counted = until.clone().filter(col(REQUEST).not());
     // Ids stay in input order (the order of the files and rows), which is stable from run to run.
     let sum_and_ids = || [col(COUNT).sum().alias(COUNT), col(ID).alias(ID)];
     let sum = || [col(COUNT).sum().alias(COUNT)];
-    let by = |key: &str| counted.clone().group_by([col(COMMITMENT), col(key)]).agg(sum()).collect();
 
     let totals = counted.clone().group_by([col(COMMITMENT)]).agg(sum_and_ids()).collect()?;
     let months = counted.clone().group_by([col(COMMITMENT), col(MONTH)]).agg(sum_and_ids()).collect()?;
@@ -210,41 +243,76 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate) -> PolarsResult<Sums> {
             sums.commitments.entry(c as usize).or_default().milestones.insert(m.to_string());
         }
     }
-    let party = by(PARTY)?;
-    for ((c, n), p) in keyed(&party)?.zip(party.column(PARTY)?.str()?.iter()) {
-        if let Some(p) = p {
-            sums.commitments.entry(c).or_default().by_party.insert(Party::new(p), n);
-        }
-    }
-    let activity = by(ACTIVITY)?;
-    for ((c, n), a) in keyed(&activity)?.zip(activity.column(ACTIVITY)?.u32()?.iter()) {
-        if let Some(a) = a {
-            sums.commitments.entry(c).or_default().by_activity.insert(a as usize, n);
-        }
-    }
-    let municipality = by(MUNICIPALITY)?;
-    for ((c, n), m) in keyed(&municipality)?.zip(municipality.column(MUNICIPALITY)?.u32()?.iter()) {
-        if let Some(m) = m {
-            sums.commitments.entry(c).or_default().by_municipality.insert(m as usize, n);
-        }
-    }
-    let year = by(YEAR)?;
-    for ((c, n), y) in keyed(&year)?.zip(year.column(YEAR)?.i32()?.iter()) {
-        if let Some(y) = y {
-            sums.commitments.entry(c).or_default().by_year.insert(y, n);
-        }
-    }
-    let day = by(DAY)?;
-    for ((c, n), d) in keyed(&day)?.zip(day.column(DAY)?.i32()?.iter()) {
-        if let Some(d) = d.and_then(NaiveDate::from_num_days_from_ce_opt) {
-            sums.commitments.entry(c).or_default().by_day.insert(d, n);
-        }
-    }
+    add_breakdowns(&mut sums, &counted, wanted)?;
     for (c, n) in keyed(&requests)? {
         sums.commitments.entry(c).or_default().requests = n;
     }
     add_measurements(&mut sums, &measurements)?;
     Ok(sums)
+}
+
+/// The sums per party, activity kind, municipality, year and day, with their ids where `wanted`.
+fn add_breakdowns(sums: &mut Sums, counted: &LazyFrame, wanted: Wanted) -> PolarsResult<()> {
+    let party = grouped(counted, PARTY, wanted.party)?;
+    let names = party.column(PARTY)?.str()?;
+    for (i, (c, n, ids)) in rows(&party)?.into_iter().enumerate() {
+        if let Some(p) = names.get(i).map(Party::new) {
+            let entry = sums.commitments.entry(c).or_default();
+            entry.by_party.insert(p.clone(), n);
+            if wanted.party {
+                entry.ids_by.party.insert(p, ids);
+            }
+        }
+    }
+    for (c, key, n, ids) in numbered(counted, ACTIVITY, wanted.activity)? {
+        let entry = sums.commitments.entry(c).or_default();
+        entry.by_activity.insert(key as usize, n);
+        if wanted.activity {
+            entry.ids_by.activity.insert(key as usize, ids);
+        }
+    }
+    for (c, key, n, ids) in numbered(counted, MUNICIPALITY, wanted.municipality)? {
+        let entry = sums.commitments.entry(c).or_default();
+        entry.by_municipality.insert(key as usize, n);
+        if wanted.municipality {
+            entry.ids_by.municipality.insert(key as usize, ids);
+        }
+    }
+    for (c, key, n, ids) in numbered(counted, YEAR, wanted.year)? {
+        let entry = sums.commitments.entry(c).or_default();
+        entry.by_year.insert(key as i32, n);
+        if wanted.year {
+            entry.ids_by.year.insert(key as i32, ids);
+        }
+    }
+    for (c, key, n, ids) in numbered(counted, DAY, wanted.day)? {
+        if let Some(day) = i32::try_from(key).ok().and_then(NaiveDate::from_num_days_from_ce_opt) {
+            let entry = sums.commitments.entry(c).or_default();
+            entry.by_day.insert(day, n);
+            if wanted.day {
+                entry.ids_by.day.insert(day, ids);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The records grouped by commitment and `key`: the sum of counts, and the ids when `ids` (else an empty list).
+fn grouped(counted: &LazyFrame, key: &str, ids: bool) -> PolarsResult<DataFrame> {
+    let mut agg = vec![col(COUNT).sum().alias(COUNT)];
+    agg.push(if ids { col(ID).alias(ID) } else { col(ID).head(Some(0)).alias(ID) });
+    counted.clone().filter(col(key).is_not_null()).group_by([col(COMMITMENT), col(key)]).agg(agg).collect()
+}
+
+/// One group of a numeric key: (commitment, key, sum, ids).
+type Numbered = (usize, i64, u64, Vec<String>);
+
+/// The groups of a numeric `key` (kind and municipality indexes, years, days).
+fn numbered(counted: &LazyFrame, key: &str, ids: bool) -> PolarsResult<Vec<Numbered>> {
+    let frame = grouped(counted, key, ids)?;
+    let keys = frame.column(key)?.cast(&DataType::Int64)?;
+    let keys = keys.i64()?;
+    Ok(rows(&frame)?.into_iter().enumerate().filter_map(|(i, (c, n, ids))| Some((c, keys.get(i)?, n, ids))).collect())
 }
 
 /// The measurements (commitment, day, value, row, id) into each commitment's sums, in input order.
@@ -268,7 +336,7 @@ fn add_measurements(sums: &mut Sums, m: &DataFrame) -> PolarsResult<()> {
     Ok(())
 }
 
-/// (commitment, sum) for each row of a frame grouped by commitment and one more key.
+/// (commitment, sum) for each row of a frame grouped by commitment.
 fn keyed(frame: &DataFrame) -> PolarsResult<impl Iterator<Item = (usize, u64)> + '_> {
     let commitments = frame.column(COMMITMENT)?.u32()?;
     let counts = frame.column(COUNT)?.i64()?;

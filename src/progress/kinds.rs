@@ -55,6 +55,14 @@ pub(crate) fn commitment(
             p.per = Some(*bucket);
             p.achieved = Some(Figure::Count(achieved));
             p.by_bucket = buckets(at, *bucket, *value, sum);
+            p.provenance.by_bucket = p
+                .by_bucket
+                .iter()
+                .map(|b| {
+                    let days = sum.ids_by.day.range(b.start..=b.end.min(at.as_of));
+                    (b.start, days.flat_map(|(_, ids)| ids.iter().cloned()).collect())
+                })
+                .collect();
             let statuses: Vec<Status> = p.by_bucket.iter().map(|b| b.status).collect();
             p.status = status::buckets(&statuses, ended);
         }
@@ -240,6 +248,7 @@ fn breakdowns(at: &At, c: &Commitment, sum: &CommitmentSums) -> CommitmentProgre
         Parties::Any => pledge.parties.iter().map(|p| p.key.clone()).collect(),
     };
     let by_party = joint.iter().map(|p| (p.clone(), sum.by_party.get(p).copied().unwrap_or(0))).collect();
+    let provenance = provenance(at, c, sum, &joint);
     CommitmentProgress {
         id: c.id.clone(),
         party: c.lead_party(),
@@ -267,11 +276,47 @@ fn breakdowns(at: &At, c: &Commitment, sum: &CommitmentSums) -> CommitmentProgre
         requests: None,
         outcome: None,
         evidence: Vec::new(),
-        provenance: Provenance {
-            achieved: sum.ids.clone(),
-            by_month: sum.month_ids.clone(),
-            by_location: sum.location_ids.clone(),
+        provenance,
+    }
+}
+
+/// The ids behind each figure, for the breakdowns this document shows.
+fn provenance(at: &At, c: &Commitment, sum: &CommitmentSums, joint: &[Party]) -> Provenance {
+    let pledge = at.pledge;
+    let ids = &sum.ids_by;
+    let ids_of = |found: Option<&Vec<String>>| found.cloned().unwrap_or_default();
+    Provenance {
+        achieved: sum.ids.clone(),
+        by_month: sum.month_ids.clone(),
+        by_location: sum.location_ids.clone(),
+        by_year: if pledge.multi_year() {
+            (pledge.start.year()..=at.as_of.year()).map(|y| (y.to_string(), ids_of(ids.year.get(&y)))).collect()
+        } else {
+            BTreeMap::new()
         },
+        by_municipality: if pledge.municipalities.len() > 1 {
+            pledge
+                .municipalities
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.clone(), ids_of(ids.municipality.get(&i))))
+                .collect()
+        } else {
+            BTreeMap::new()
+        },
+        by_activity: if c.activities.len() > 1 {
+            c.activities
+                .iter()
+                .map(|kind| {
+                    let index = pledge.activities.iter().position(|a| &a.kind == kind);
+                    (kind.clone(), ids_of(index.and_then(|i| ids.activity.get(&i))))
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        },
+        by_party: joint.iter().map(|p| (p.clone(), ids_of(ids.party.get(p)))).collect(),
+        by_bucket: BTreeMap::new(),
     }
 }
 

@@ -259,6 +259,21 @@ pub struct Provenance {
     pub by_month: BTreeMap<String, Vec<String>>,
     /// Ids per place.
     pub by_location: BTreeMap<String, Vec<String>>,
+    /// Ids per year (documents over several years).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_year: BTreeMap<String, Vec<String>>,
+    /// Ids per municipality (documents for several).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_municipality: BTreeMap<String, Vec<String>>,
+    /// Ids per activity kind (commitments counting several kinds).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_activity: BTreeMap<String, Vec<String>>,
+    /// Ids per party (joint commitments).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_party: BTreeMap<Party, Vec<String>>,
+    /// Ids per bucket of a rate, by the bucket's first day.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_bucket: BTreeMap<NaiveDate, Vec<String>>,
 }
 
 /// Computes the follow-up of `pledge` as of `period.as_of`.
@@ -281,7 +296,17 @@ pub fn compute(
         });
     }
     let days = Days { elapsed: days_inclusive(pledge.start, as_of), total: days_inclusive(pledge.start, pledge.end) };
-    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of)?;
+    let wanted = frame::Wanted {
+        party: pledge
+            .commitments
+            .iter()
+            .any(|c| !matches!(&c.parties, crate::pledge::Parties::Listed(l) if l.len() == 1)),
+        activity: pledge.commitments.iter().any(|c| c.activities.len() > 1),
+        municipality: pledge.municipalities.len() > 1,
+        year: pledge.multi_year(),
+        day: pledge.commitments.iter().any(|c| matches!(c.target, Target::AtLeast { per: Some(_), .. })),
+    };
+    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of, wanted)?;
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
     let sums: Vec<(frame::CommitmentSums, u64)> = pledge
         .commitments

@@ -126,6 +126,19 @@ pub fn problems() -> Vec<String> {
             }
         }
     }
+    // Every status and every rejection reason has a label: a report never shows a key instead of words.
+    let needed = crate::progress::Status::ALL
+        .iter()
+        .map(|s| format!("status_{}", s.key()))
+        .chain(crate::validate::REASON_CODES.iter().map(|c| format!("reason_{c}")));
+    for key in needed {
+        for t in &loaded {
+            if !t.has(&key) {
+                let (code, _) = source(t.language);
+                problems.push(format!("templates/report.{code}.toml lacks the key {key:?}"));
+            }
+        }
+    }
     problems
 }
 

@@ -168,15 +168,13 @@ pub fn summary_rows(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgre
         .commitments
         .iter()
         .zip(progress)
-        .map(|(c, p)| {
-            SummaryRow {
-                title: c.title.clone(),
-                party: parties_label(texts, pledge, c),
-                target: target_text(texts, c, p),
-                achieved: achieved_text(texts, c, p),
-                expected: p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
-                chip: chip(texts, p.status),
-            }
+        .map(|(c, p)| SummaryRow {
+            title: c.title.clone(),
+            party: parties_label(texts, pledge, c),
+            target: target_text(texts, c, p),
+            achieved: achieved_text(texts, c, p),
+            expected: p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
+            chip: chip(texts, p.status),
         })
         .collect()
 }
