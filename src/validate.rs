@@ -32,11 +32,11 @@ pub struct Accepted {
     /// Index of the commitment in the pledge document.
     pub commitment: usize,
     /// Index of the record's activity kind in the pledge document.
-    pub activity: usize,
+    pub activity: u32,
     /// Whether the record is a request of a conditional commitment rather than an activity toward it.
     pub request: bool,
     /// Index of the municipality in the document's list, when the record names one (or the document has one).
-    pub municipality: Option<usize>,
+    pub municipality: Option<u32>,
     /// The measurement, for outcome commitments.
     pub value: Option<f64>,
     /// For commitments with places: the place's name as the document spells it; else the text as given.
@@ -301,7 +301,7 @@ pub struct Validator<'a> {
     /// Folded place name → place name, per commitment.
     places: Vec<HashMap<String, String>>,
     /// Folded municipality name → its index in the document's list.
-    municipalities: HashMap<String, usize>,
+    municipalities: HashMap<String, u32>,
     /// Activity kind → (its index, the commitment it counts toward, whether its records are requests).
     kinds: HashMap<String, Kind>,
     /// Each commitment's places, shared by every rejection that lists them (a million rejected rows must not
@@ -319,7 +319,7 @@ pub struct Validator<'a> {
 /// What an activity kind is in the document.
 #[derive(Debug, Clone, Copy)]
 struct Kind {
-    index: usize,
+    index: u32,
     commitment: usize,
     request: bool,
 }
@@ -341,7 +341,7 @@ impl<'a> Validator<'a> {
         let names = |c: &crate::pledge::Commitment| c.places.as_ref().map(|p| p.list.names.clone()).unwrap_or_default();
         let places = pledge.commitments.iter().map(|c| names(c).into_iter().map(|p| (fold(&p), p)).collect()).collect();
         let allowed = pledge.commitments.iter().map(|c| std::sync::Arc::from(names(c))).collect();
-        let municipalities = pledge.municipalities.iter().enumerate().map(|(i, m)| (fold(m), i)).collect();
+        let municipalities = pledge.municipalities.iter().zip(0..).map(|(m, i): (&String, u32)| (fold(m), i)).collect();
         let kinds = pledge
             .activities
             .iter()
@@ -350,6 +350,7 @@ impl<'a> Validator<'a> {
                 let answer = pledge.commitment_for_activity(&a.kind).map(|c| (c, false));
                 let (commitment, request) =
                     answer.or_else(|| pledge.commitment_for_request(&a.kind).map(|c| (c, true)))?;
+                let index = u32::try_from(index).ok()?;
                 Some((a.kind.clone(), Kind { index, commitment, request }))
             })
             .collect();
@@ -575,9 +576,9 @@ struct Valid {
     date: NaiveDate,
     party: Party,
     commitment: usize,
-    activity: usize,
+    activity: u32,
     request: bool,
-    municipality: Option<usize>,
+    municipality: Option<u32>,
     value: Option<f64>,
     location: Option<String>,
     count: u32,

@@ -44,8 +44,9 @@ use columns::{
     ACTIVITY, COMMITMENT, COUNT, DAY, ID, LOCATION, MILESTONE, MONTH, MUNICIPALITY, PARTY, REQUEST, ROW, VALUE, YEAR,
 };
 
-/// Builds the records frame from accepted records.
-pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
+/// Builds the records frame from accepted records, with the optional columns that `shape` asks for (a document
+/// without outcomes needs no value column; a million records make each column count).
+pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFrame> {
     let n = accepted.len();
     let mut commitment = Vec::with_capacity(n);
     let mut day = Vec::with_capacity(n);
@@ -55,20 +56,7 @@ pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
     let mut count = Vec::with_capacity(n);
     let mut id: Vec<&str> = Vec::with_capacity(n);
     let mut party: Vec<&str> = Vec::with_capacity(n);
-    let mut activity = Vec::with_capacity(n);
-    let mut municipality: Vec<Option<u32>> = Vec::with_capacity(n);
-    let mut request = Vec::with_capacity(n);
-    let mut year = Vec::with_capacity(n);
-    let mut value: Vec<Option<f64>> = Vec::with_capacity(n);
-    let mut row = Vec::with_capacity(n);
     for r in accepted {
-        party.push(r.party.key());
-        activity.push(r.activity as u32);
-        municipality.push(r.municipality.map(|m| m as u32));
-        request.push(r.request);
-        year.push(r.date.year());
-        value.push(r.value);
-        row.push(r.row as u64);
         commitment.push(r.commitment as u32);
         day.push(r.date.num_days_from_ce());
         month.push(month_index(r.date));
@@ -76,26 +64,37 @@ pub fn records_frame(accepted: &[Accepted]) -> PolarsResult<DataFrame> {
         milestone.push(r.milestone.as_deref());
         count.push(i64::from(r.count));
         id.push(&r.id);
+        party.push(r.party.key());
     }
-    DataFrame::new(
-        n,
-        vec![
-            Column::new(COMMITMENT.into(), commitment),
-            Column::new(DAY.into(), day),
-            Column::new(MONTH.into(), month),
-            Column::new(LOCATION.into(), location),
-            Column::new(MILESTONE.into(), milestone),
-            Column::new(COUNT.into(), count),
-            Column::new(ID.into(), id),
-            Column::new(PARTY.into(), party),
-            Column::new(ACTIVITY.into(), activity),
-            Column::new(MUNICIPALITY.into(), municipality),
-            Column::new(REQUEST.into(), request),
-            Column::new(YEAR.into(), year),
-            Column::new(VALUE.into(), value),
-            Column::new(ROW.into(), row),
-        ],
-    )
+    let mut columns = vec![
+        Column::new(COMMITMENT.into(), commitment),
+        Column::new(DAY.into(), day),
+        Column::new(MONTH.into(), month),
+        Column::new(LOCATION.into(), location),
+        Column::new(MILESTONE.into(), milestone),
+        Column::new(COUNT.into(), count),
+        Column::new(ID.into(), id),
+        Column::new(PARTY.into(), party),
+    ];
+    if shape.activity {
+        columns.push(Column::new(ACTIVITY.into(), accepted.iter().map(|r| r.activity).collect::<Vec<u32>>()));
+    }
+    if shape.municipality {
+        let values: Vec<Option<u32>> = accepted.iter().map(|r| r.municipality).collect();
+        columns.push(Column::new(MUNICIPALITY.into(), values));
+    }
+    if shape.year {
+        columns.push(Column::new(YEAR.into(), accepted.iter().map(|r| r.date.year()).collect::<Vec<i32>>()));
+    }
+    if shape.requests {
+        columns.push(Column::new(REQUEST.into(), accepted.iter().map(|r| r.request).collect::<Vec<bool>>()));
+    }
+    if shape.measurements {
+        let values: Vec<Option<f64>> = accepted.iter().map(|r| r.value).collect();
+        columns.push(Column::new(VALUE.into(), values));
+        columns.push(Column::new(ROW.into(), accepted.iter().map(|r| r.row as u64).collect::<Vec<u64>>()));
+    }
+    DataFrame::new(n, columns)
 }
 
 fn month_index(date: NaiveDate) -> i32 {
@@ -135,7 +134,7 @@ pub struct CommitmentSums {
     pub by_day: BTreeMap<NaiveDate, u64>,
     /// Sum of the requests' counts (conditional commitments).
     pub requests: u64,
-    /// Ids per party, activity kind index, municipality index, year and day, when [`Wanted`] asks for them.
+    /// Ids per party, activity kind index, municipality index, year and day, when [`Shape`] asks for them.
     pub ids_by: IdsBy,
     /// Measurements (date, value, input row, id), in input order.
     pub measurements: Vec<(NaiveDate, f64, u64, String)>,
@@ -157,11 +156,12 @@ pub struct IdsBy {
     pub day: BTreeMap<NaiveDate, Vec<String>>,
 }
 
-/// Which breakdowns' ids to keep.
+/// What a document needs beyond the sums every document has (per commitment, month, place, milestone, party):
+/// each optional breakdown is summed, and its ids kept, only when the document shows it.
 #[derive(Debug, Clone, Copy, Default)]
 #[allow(clippy::struct_excessive_bools)] // one switch per breakdown, read by name
-pub struct Wanted {
-    /// Per party (joint commitments).
+pub struct Shape {
+    /// Ids per party (joint commitments; the sums per party are always made).
     pub party: bool,
     /// Per activity kind (commitments counting several kinds).
     pub activity: bool,
@@ -171,6 +171,10 @@ pub struct Wanted {
     pub year: bool,
     /// Per day (rates, for their buckets).
     pub day: bool,
+    /// Requests apart (conditional commitments).
+    pub requests: bool,
+    /// Measurements (outcome commitments).
+    pub measurements: bool,
 }
 
 /// Sums of all commitments up to as-of.
@@ -184,10 +188,10 @@ pub struct Sums {
 
 /// Sums the records frame up to and including `as_of`, per commitment and per month, place, milestone, party,
 /// activity kind, municipality, year and day; requests and measurements apart.
-pub fn aggregate(records: &DataFrame, as_of: NaiveDate, wanted: Wanted) -> PolarsResult<Sums> {
+pub fn aggregate(records: &DataFrame, as_of: NaiveDate, shape: Shape) -> PolarsResult<Sums> {
     let until = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
     // Requests are not activities toward the commitment: they only set its target.
-    let counted = until.clone().filter(col(REQUEST).not());
+    let counted = if shape.requests { until.clone().filter(col(REQUEST).not()) } else { until.clone() };
     // Ids stay in input order (the order of the files and rows), which is stable from run to run.
     let sum_and_ids = || [col(COUNT).sum().alias(COUNT), col(ID).alias(ID)];
     let sum = || [col(COUNT).sum().alias(COUNT)];
@@ -206,13 +210,7 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate, wanted: Wanted) -> Polar
         .group_by([col(COMMITMENT), col(MILESTONE)])
         .agg(sum())
         .collect()?;
-    let requests = until.clone().filter(col(REQUEST)).group_by([col(COMMITMENT)]).agg(sum()).collect()?;
-    let measurements = counted
-        .clone()
-        .filter(col(VALUE).is_not_null())
-        .select([col(COMMITMENT), col(DAY), col(VALUE), col(ROW), col(ID)])
-        .collect()?;
-    let counted_rows = until.select([len().alias("rows")]).collect()?;
+    let counted_rows = until.clone().select([len().alias("rows")]).collect()?;
 
     let mut sums = Sums {
         after_as_of: records.height() - counted_rows.column("rows")?.u32()?.get(0).unwrap_or(0) as usize,
@@ -243,53 +241,62 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate, wanted: Wanted) -> Polar
             sums.commitments.entry(c as usize).or_default().milestones.insert(m.to_string());
         }
     }
-    add_breakdowns(&mut sums, &counted, wanted)?;
-    for (c, n) in keyed(&requests)? {
-        sums.commitments.entry(c).or_default().requests = n;
+    add_breakdowns(&mut sums, &counted, shape)?;
+    if shape.requests {
+        let requests = until.clone().filter(col(REQUEST)).group_by([col(COMMITMENT)]).agg(sum()).collect()?;
+        for (c, n) in keyed(&requests)? {
+            sums.commitments.entry(c).or_default().requests = n;
+        }
     }
-    add_measurements(&mut sums, &measurements)?;
+    if shape.measurements {
+        let measurements = counted
+            .filter(col(VALUE).is_not_null())
+            .select([col(COMMITMENT), col(DAY), col(VALUE), col(ROW), col(ID)])
+            .collect()?;
+        add_measurements(&mut sums, &measurements)?;
+    }
     Ok(sums)
 }
 
-/// The sums per party, activity kind, municipality, year and day, with their ids where `wanted`.
-fn add_breakdowns(sums: &mut Sums, counted: &LazyFrame, wanted: Wanted) -> PolarsResult<()> {
-    let party = grouped(counted, PARTY, wanted.party)?;
+/// The sums per party, activity kind, municipality, year and day, the optional ones and their ids where `shape` asks.
+fn add_breakdowns(sums: &mut Sums, counted: &LazyFrame, shape: Shape) -> PolarsResult<()> {
+    let party = grouped(counted, PARTY, shape.party)?;
     let names = party.column(PARTY)?.str()?;
     for (i, (c, n, ids)) in rows(&party)?.into_iter().enumerate() {
         if let Some(p) = names.get(i).map(Party::new) {
             let entry = sums.commitments.entry(c).or_default();
             entry.by_party.insert(p.clone(), n);
-            if wanted.party {
+            if shape.party {
                 entry.ids_by.party.insert(p, ids);
             }
         }
     }
-    for (c, key, n, ids) in numbered(counted, ACTIVITY, wanted.activity)? {
+    for (c, key, n, ids) in numbered(counted, ACTIVITY, shape.activity, shape.activity)? {
         let entry = sums.commitments.entry(c).or_default();
         entry.by_activity.insert(key as usize, n);
-        if wanted.activity {
+        if shape.activity {
             entry.ids_by.activity.insert(key as usize, ids);
         }
     }
-    for (c, key, n, ids) in numbered(counted, MUNICIPALITY, wanted.municipality)? {
+    for (c, key, n, ids) in numbered(counted, MUNICIPALITY, shape.municipality, shape.municipality)? {
         let entry = sums.commitments.entry(c).or_default();
         entry.by_municipality.insert(key as usize, n);
-        if wanted.municipality {
+        if shape.municipality {
             entry.ids_by.municipality.insert(key as usize, ids);
         }
     }
-    for (c, key, n, ids) in numbered(counted, YEAR, wanted.year)? {
+    for (c, key, n, ids) in numbered(counted, YEAR, shape.year, shape.year)? {
         let entry = sums.commitments.entry(c).or_default();
         entry.by_year.insert(key as i32, n);
-        if wanted.year {
+        if shape.year {
             entry.ids_by.year.insert(key as i32, ids);
         }
     }
-    for (c, key, n, ids) in numbered(counted, DAY, wanted.day)? {
+    for (c, key, n, ids) in numbered(counted, DAY, shape.day, shape.day)? {
         if let Some(day) = i32::try_from(key).ok().and_then(NaiveDate::from_num_days_from_ce_opt) {
             let entry = sums.commitments.entry(c).or_default();
             entry.by_day.insert(day, n);
-            if wanted.day {
+            if shape.day {
                 entry.ids_by.day.insert(day, ids);
             }
         }
@@ -308,7 +315,10 @@ fn grouped(counted: &LazyFrame, key: &str, ids: bool) -> PolarsResult<DataFrame>
 type Numbered = (usize, i64, u64, Vec<String>);
 
 /// The groups of a numeric `key` (kind and municipality indexes, years, days).
-fn numbered(counted: &LazyFrame, key: &str, ids: bool) -> PolarsResult<Vec<Numbered>> {
+fn numbered(counted: &LazyFrame, key: &str, needed: bool, ids: bool) -> PolarsResult<Vec<Numbered>> {
+    if !needed {
+        return Ok(Vec::new());
+    }
     let frame = grouped(counted, key, ids)?;
     let keys = frame.column(key)?.cast(&DataType::Int64)?;
     let keys = keys.i64()?;

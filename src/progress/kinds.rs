@@ -186,7 +186,7 @@ fn evidence(at: &At, c: &Commitment, accepted: &[Accepted]) -> Vec<Evidence> {
     list.into_iter()
         .map(|r| Evidence {
             date: r.date,
-            activity: at.pledge.activities.get(r.activity).map(|a| a.kind.clone()).unwrap_or_default(),
+            activity: at.pledge.activities.get(r.activity as usize).map(|a| a.kind.clone()).unwrap_or_default(),
             location: r.location.clone(),
             note: r.note.clone(),
         })

@@ -296,7 +296,7 @@ pub fn compute(
         });
     }
     let days = Days { elapsed: days_inclusive(pledge.start, as_of), total: days_inclusive(pledge.start, pledge.end) };
-    let wanted = frame::Wanted {
+    let shape = frame::Shape {
         party: pledge
             .commitments
             .iter()
@@ -305,8 +305,10 @@ pub fn compute(
         municipality: pledge.municipalities.len() > 1,
         year: pledge.multi_year(),
         day: pledge.commitments.iter().any(|c| matches!(c.target, Target::AtLeast { per: Some(_), .. })),
+        requests: pledge.commitments.iter().any(|c| matches!(c.target, Target::OnRequest { .. })),
+        measurements: pledge.commitments.iter().any(|c| matches!(c.target, Target::Outcome { .. })),
     };
-    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted)?, as_of, wanted)?;
+    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted, shape)?, as_of, shape)?;
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
     let sums: Vec<(frame::CommitmentSums, u64)> = pledge
         .commitments
