@@ -176,8 +176,8 @@ pub async fn follow_up(
     records: &RecordsOverride,
     publications: &[NaiveDate],
 ) -> Result<FollowUp, PipelineError> {
-    let period = period.clone();
-    let pledge = document_for(config, &period)?.clone();
+    let (pledge, period) = document_for(config, period)?;
+    let pledge = pledge.clone();
     // Check the date before reading anything, so a typo costs no API calls.
     if !pledge.contains(period.as_of) {
         return Err(ProgressError::AsOfOutsidePeriod {
@@ -273,9 +273,9 @@ pub async fn publish(
     records: &RecordsOverride,
     options: &PublishOptions,
 ) -> Result<Published, PipelineError> {
-    let period = &options.period;
+    let (pledge, period) = document_for(config, &options.period)?;
+    let (document, period) = (pledge.id.clone(), &period);
     refuse_early_verdict(config, period)?;
-    let document = document_for(config, period)?.id.clone();
     let archive = Archive::new(&config.archive_dir);
     // One publication at a time per state folder: a second daemon or a manual publish waits its turn.
     let _lock = if options.dry_run {
@@ -323,12 +323,16 @@ pub async fn publish(
     })
 }
 
-/// The pledge document whose period holds the period's as-of day; else one that covers the period's year, so that
-/// the error names that document's dates ("as-of date … is outside the pledge period of …").
-fn document_for<'a>(config: &'a Config, period: &Period) -> Result<&'a Pledge, PipelineError> {
+/// The pledge document of the period and the period as it applies to it ([`Config::document_for`]); else one that
+/// covers the period's year, so that the error names that document's dates ("as-of date … is outside the pledge
+/// period of …").
+fn document_for<'a>(config: &'a Config, period: &Period) -> Result<(&'a Pledge, Period), PipelineError> {
     use chrono::Datelike;
-    let same_year = || config.pledges.iter().find(|p| p.start.year() <= period.year && period.year <= p.end.year());
-    config.pledge_for(period.as_of).or_else(same_year).ok_or_else(|| PipelineError::NoDocument {
+    let same_year = || {
+        let p = config.pledges.iter().find(|p| p.start.year() <= period.year && period.year <= p.end.year())?;
+        Some((p, period.clone()))
+    };
+    config.document_for(period).or_else(same_year).ok_or_else(|| PipelineError::NoDocument {
         config: config.path.display().to_string(),
         period: period.name.clone(),
         as_of: period.as_of,

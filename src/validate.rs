@@ -341,7 +341,13 @@ impl<'a> Validator<'a> {
         let names = |c: &crate::pledge::Commitment| c.places.as_ref().map(|p| p.list.names.clone()).unwrap_or_default();
         let places = pledge.commitments.iter().map(|c| names(c).into_iter().map(|p| (fold(&p), p)).collect()).collect();
         let allowed = pledge.commitments.iter().map(|c| std::sync::Arc::from(names(c))).collect();
-        let municipalities = pledge.municipalities.iter().zip(0..).map(|(m, i): (&String, u32)| (fold(m), i)).collect();
+        // "Vingelby" names "Vingelby kommun": records often leave out the word the document spells out.
+        let municipalities = pledge
+            .municipalities
+            .iter()
+            .zip(0..)
+            .flat_map(|(m, i): (&String, u32)| [(fold(m), i), (fold(crate::pledge::short_municipality(m)), i)])
+            .collect();
         let kinds = pledge
             .activities
             .iter()
@@ -510,11 +516,13 @@ impl<'a> Validator<'a> {
                 .filter(|n| (1..=MAX_COUNT).contains(n) && !text.starts_with('+'))
                 .ok_or_else(|| Reason::BadCount { value: text.clone() })?,
         };
+        // A value that is not a number is a mistake wherever it stands; only a measurement keeps it.
+        let value = match &f.value {
+            Some(text) => Some(parse_value(text).ok_or_else(|| Reason::BadValue { value: text.clone() })?),
+            None => None,
+        };
         let value = match (&commitment.target, kind.request) {
-            (Target::Outcome { .. }, false) => {
-                let text = f.value.as_deref().ok_or(Reason::MissingValue)?;
-                Some(parse_value(text).ok_or_else(|| Reason::BadValue { value: text.to_string() })?)
-            }
+            (Target::Outcome { .. }, false) => Some(value.ok_or(Reason::MissingValue)?),
             _ => None,
         };
         let municipality = match &f.municipality {

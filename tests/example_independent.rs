@@ -457,3 +457,28 @@ fn every_example_passes_check() {
         }
     }
 }
+
+/// A document that ends mid-year has its final report under its end year's name, as of its last day; a half or a
+/// tertial after its end has none, so the schedule cannot publish the final report twice.
+#[test]
+fn a_document_ending_mid_year_has_its_final_report_under_its_end_year() {
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("bohuslan");
+    common::copy_dir(&root().join("config/pledges/examples").join(DOCUMENT), &folder);
+    let pledge = folder.join(format!("{DOCUMENT}.toml"));
+    let text = std::fs::read_to_string(&pledge).unwrap().replace("end = 2024-12-31", "end = 2024-09-30");
+    std::fs::write(&pledge, text).unwrap();
+    let config = folder.join("lofte.toml");
+    let report = |period: &str| {
+        lofte_in(&root(), &["--config", config.to_str().unwrap(), "report", "--period", period, "--format", "json"])
+    };
+    let out = report("2024");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["period"], "2024");
+    assert_eq!(json["as_of"], "2024-09-30");
+    assert_eq!(json["days_elapsed"], json["days_total"], "the final report covers the whole document");
+    let out = report("2024-T3");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("as-of date 2024-12-31 is outside the pledge period"), "{}", stderr(&out));
+}

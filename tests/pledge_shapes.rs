@@ -188,10 +188,11 @@ fn per_half_judges_each_school_term_and_the_last_day_of_a_term_counts_in_it() {
         r("2021-06-30", "kommunen", "mote"), // the last day of the spring term
         r("2021-07-01", "kommunen", "mote"), // the first day of the autumn term
     ];
-    // The current bucket on its last day: the §3 rules give achieved.
+    // The current bucket on its last day: the §3 rules give the bucket achieved; the commitment, which runs on,
+    // gets no verdict before its end: on track.
     let c = only(&p, "2021-06-30", &met);
     assert_eq!(c.by_bucket, [bucket(h1, "2021-06-30", 2, 2, Achieved)]);
-    assert_eq!((c.target, c.per, c.achieved, c.status), (Some(2), Some(Bucket::Half), count(2), Achieved));
+    assert_eq!((c.target, c.per, c.achieved, c.status), (Some(2), Some(Bucket::Half), count(2), OnTrack));
     assert_eq!((c.expected_by_now, c.forecast), (None, None));
     // A day later the spring term is complete and the autumn term is the current one (1 of 2 on day 1 of 184).
     let c = only(&p, "2021-07-01", &met);
@@ -208,10 +209,11 @@ fn per_half_judges_each_school_term_and_the_last_day_of_a_term_counts_in_it() {
     all.push(r("2021-12-31", "kommunen", "mote"));
     assert_eq!(only(&p, "2021-12-31", &all).status, Achieved, "every term met");
 
-    // One meeting in the spring term: the current bucket on its last day is not met, and so is the commitment.
+    // One meeting in the spring term: the current bucket on its last day is not met; the commitment, which runs
+    // on, is partly kept (not a final "not met").
     let short = [r("2021-03-01", "kommunen", "mote")];
     let c = only(&p, "2021-06-30", &short);
-    assert_eq!((c.by_bucket[0].status, c.status), (NotMet, NotMet));
+    assert_eq!((c.by_bucket[0].status, c.status), (NotMet, Partly));
     // Once that term is over it is a completed bucket not met: partly, whatever the current term does.
     let c = only(&p, "2021-07-01", &short);
     assert_eq!(
@@ -262,14 +264,15 @@ fn per_month_in_a_period_that_starts_mid_month_clips_the_first_and_last_month() 
         c.by_bucket,
         [bucket("2021-03-15", "2021-03-31", 1, 1, Achieved), bucket("2021-04-01", "2021-04-30", 1, 0, NotStarted)]
     );
-    assert_eq!(c.status, NotStarted, "day 10 of 30: 0.33 due");
+    assert_eq!(c.by_bucket[1].status, NotStarted, "day 10 of 30: 0.33 due");
+    assert_eq!(c.status, OnTrack, "every bucket so far met, nothing due yet in the new one");
     // The current bucket on its last day: achieved with one, not met without.
     let mut april = march.to_vec();
     april.push(r("2021-04-30", "kommunen", "mote"));
     let c = only(&p, "2021-04-30", &april);
-    assert_eq!((c.by_bucket[1].clone(), c.status), (bucket("2021-04-01", "2021-04-30", 1, 1, Achieved), Achieved));
+    assert_eq!((c.by_bucket[1].clone(), c.status), (bucket("2021-04-01", "2021-04-30", 1, 1, Achieved), OnTrack));
     let c = only(&p, "2021-04-30", &march);
-    assert_eq!((c.by_bucket[1].status, c.status), (NotMet, NotMet));
+    assert_eq!((c.by_bucket[1].status, c.status), (NotMet, Partly));
     // The whole document: 13 buckets, the last one clipped to 14 March.
     let c = only(&p, "2022-03-14", &april);
     assert_eq!(c.by_bucket.len(), 13);
@@ -1025,4 +1028,36 @@ fn the_oskarshamn_sample_gives_the_same_results_as_before() {
             assert_eq!(missing, Vec::<String>::new(), "{period} {edition}");
         }
     }
+}
+
+#[test]
+fn a_municipality_may_be_named_without_the_word_kommun_and_a_bad_value_is_refused_anywhere() {
+    let p = doc(
+        "municipalities = [\"Vingelby kommun\", \"Göteborgs Stad\"]",
+        "2021-01-01",
+        "2021-12-31",
+        &("[places.torg]\nnames = [\"Torget\"]\n".to_string()
+            + &kinds(&["pass"])
+            + &commitment(
+                "c",
+                "party = \"polisen\"\nactivity = \"pass\"\ntarget_kind = \"count\"\nplaces = \"torg\"\nplaces_rule = \"report\"",
+            )),
+    );
+    assert_eq!(p.place_lists["torg"].label, None, "a place list needs no label");
+    let mut bad_value = r("2021-02-04", "polisen", "pass");
+    bad_value.0.value = Some("abc".into());
+    let v = check(
+        &p,
+        &[
+            r("2021-02-01", "polisen", "pass").kommun("vingelby"),
+            r("2021-02-02", "polisen", "pass").kommun("Göteborgs"),
+            r("2021-02-03", "polisen", "pass").kommun("Vingelby kommun"),
+            bad_value,
+            r("2021-02-05", "polisen", "pass").value("12,5"),
+        ],
+    );
+    assert_eq!(codes(&v), ["bad_value"], "a value that is no number is a mistake even where it is not used");
+    let named: Vec<Option<u32>> = v.accepted.iter().map(|a| a.municipality).collect();
+    assert_eq!(named, [Some(0), Some(1), Some(0), None]);
+    assert_eq!(v.accepted[3].value, None, "only a measurement keeps its value");
 }

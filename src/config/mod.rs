@@ -219,11 +219,20 @@ impl Config {
         validate::from_text(path, &text, base, env, &|p: &Path| std::fs::read_to_string(p))
     }
 
-    /// The pledge document whose period contains the day `as_of` (a follow-up of a document that starts or ends
-    /// mid-year is reported as of a day inside it: SPEC §10).
+    /// The pledge document a period is reported from, and the period as it applies to it: the document whose
+    /// period holds the as-of day; else, for the full-year period of the year in which a document ends before 31
+    /// December, that document as of its last day. That is the document's final report (SPEC §10), named by its end
+    /// year, so the `{year}` run of the schedule publishes it once; a half or tertial after the end has none.
     #[must_use]
-    pub fn pledge_for(&self, as_of: chrono::NaiveDate) -> Option<&Pledge> {
-        self.pledges.iter().find(|p| p.contains(as_of))
+    pub fn document_for(&self, period: &crate::period::Period) -> Option<(&Pledge, crate::period::Period)> {
+        use chrono::Datelike;
+        if let Some(p) = self.pledges.iter().find(|p| p.contains(period.as_of)) {
+            return Some((p, period.clone()));
+        }
+        let full_year = period.name == period.year.to_string()
+            && chrono::NaiveDate::from_ymd_opt(period.year, 12, 31) == Some(period.as_of);
+        let ending = self.pledges.iter().filter(|p| full_year && p.end.year() == period.year && p.end < period.as_of);
+        ending.max_by_key(|p| p.end).map(|p| (p, period.clone().with_as_of(p.end)))
     }
 
     /// The pledge document with id `id`.

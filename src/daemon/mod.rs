@@ -138,7 +138,7 @@ pub fn due_at_start(config: &Config, entries: &[(Cron, String)], now: DateTime<U
     for (cron, template) in entries {
         let Ok(at) = cron.find_previous_occurrence(&now.with_timezone(&tz), false) else { continue };
         let Ok(period) = schedule::period_for_run(template, &at) else { continue };
-        let Some(pledge) = config.pledge_for(period.as_of) else { continue };
+        let Some((pledge, _)) = config.document_for(&period) else { continue };
         if matches!(archive.current(&pledge.id, &period.name), Ok(Some(_))) {
             continue;
         }

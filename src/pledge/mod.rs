@@ -13,8 +13,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use model::{
-    Bucket, Commitment, Direction, Milestone, Parties, PartyDef, PlaceList, Places, PlacesRule, Pledge, Signatory,
-    Target, TargetKind,
+    short_municipality, Bucket, Commitment, Direction, Milestone, Parties, PartyDef, PlaceList, Places, PlacesRule,
+    Pledge, Signatory, Target, TargetKind,
 };
 pub use parse::{is_safe_id, parse};
 

@@ -428,7 +428,10 @@ impl Pledge {
     #[must_use]
     pub fn find_municipality(&self, text: &str) -> Option<&str> {
         let folded = fold(text);
-        self.municipalities.iter().find(|m| fold(m) == folded).map(String::as_str)
+        self.municipalities
+            .iter()
+            .find(|m| fold(m) == folded || fold(short_municipality(m)) == folded)
+            .map(String::as_str)
     }
 
     /// Whether the period runs over more than one calendar year.
@@ -436,4 +439,17 @@ impl Pledge {
     pub fn multi_year(&self) -> bool {
         self.start.year() != self.end.year()
     }
+}
+
+/// A municipality's name without the word "kommun" or "stad" after it ("Vingelby kommun" → "Vingelby"), the way
+/// records often write it.
+#[must_use]
+pub fn short_municipality(name: &str) -> &str {
+    let trimmed = name.trim();
+    for word in [" kommun", " stad", " Kommun", " Stad"] {
+        if let Some(short) = trimmed.strip_suffix(word) {
+            return short.trim_end();
+        }
+    }
+    trimmed
 }

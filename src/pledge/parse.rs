@@ -80,7 +80,8 @@ struct RawSignatory {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlaceList {
-    label: String,
+    /// The breakdown's heading; without it the report says "Per plats".
+    label: Option<String>,
     names: Vec<String>,
 }
 
@@ -333,7 +334,7 @@ fn place_lists(raw: BTreeMap<String, Spanned<RawPlaceList>>, problems: &mut Prob
                 format!("place list {key:?} names {twice:?} twice (compared without case, accents and spaces)"),
             );
         }
-        lists.insert(key, PlaceList { label: Some(list.label), names: list.names });
+        lists.insert(key, PlaceList { label: list.label, names: list.names });
     }
     lists
 }

@@ -102,6 +102,9 @@ pub struct PublishedCommitment {
     /// Municipality → sum.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_municipality: BTreeMap<String, u64>,
+    /// Sum of records that name no municipality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_municipality: Option<u64>,
     /// Year → sum.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_year: BTreeMap<String, u64>,
@@ -157,6 +160,7 @@ impl From<PublishedCommitment> for CommitmentProgress {
             publications: p.publications,
             by_bucket: p.by_bucket,
             by_municipality: p.by_municipality,
+            no_municipality: p.no_municipality,
             by_year: p.by_year,
             by_activity: p.by_activity,
             by_party: p.by_party,
@@ -230,6 +234,7 @@ pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Resu
             places_label: p.places_label.clone(),
             uncovered: p.uncovered.clone(),
             by_municipality: p.by_municipality.clone(),
+            no_municipality: p.no_municipality,
             by_year: p.by_year.clone(),
             by_activity: p.by_activity.clone(),
             by_party: p.by_party.clone(),

@@ -38,6 +38,11 @@ pub(crate) fn commitment(
 ) -> CommitmentProgress {
     let mut p = breakdowns(at, c, sum);
     p.publications = publications;
+    if !p.by_municipality.is_empty() {
+        let named: u64 = p.by_municipality.values().sum();
+        let unnamed = sum.achieved.saturating_sub(publications).saturating_sub(named);
+        p.no_municipality = (unnamed > 0).then_some(unnamed);
+    }
     let ended = at.ended();
     let achieved = sum.achieved;
     match &c.target {
@@ -64,7 +69,8 @@ pub(crate) fn commitment(
                 })
                 .collect();
             let statuses: Vec<Status> = p.by_bucket.iter().map(|b| b.status).collect();
-            p.status = status::buckets(&statuses, ended);
+            let current_complete = p.by_bucket.last().is_some_and(|b| b.end == at.as_of);
+            p.status = status::buckets(&statuses, current_complete, ended);
         }
         Target::OnRequest { .. } => {
             p.requests = Some(sum.requests);
@@ -113,6 +119,7 @@ pub(crate) fn commitment(
             p.by_location.clear();
             p.by_year.clear();
             p.by_municipality.clear();
+            p.no_municipality = None;
             p.by_activity.clear();
             p.by_party.clear();
             p.provenance = Provenance {
@@ -270,6 +277,7 @@ fn breakdowns(at: &At, c: &Commitment, sum: &CommitmentSums) -> CommitmentProgre
         publications: 0,
         by_bucket: Vec::new(),
         by_municipality,
+        no_municipality: None,
         by_year,
         by_activity,
         by_party,

@@ -215,6 +215,10 @@ pub struct CommitmentProgress {
     /// Municipality → sum (documents for several municipalities).
     #[serde(default)]
     pub by_municipality: BTreeMap<String, u64>,
+    /// Sum of the records that name no municipality (documents for several; absent when there are none), so that
+    /// the per-municipality figures add up to `achieved`.
+    #[serde(default)]
+    pub no_municipality: Option<u64>,
     /// Year → sum (documents over several years), from the start year to as-of's year.
     #[serde(default)]
     pub by_year: BTreeMap<String, u64>,

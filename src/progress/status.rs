@@ -194,9 +194,15 @@ pub fn outcome(
     }
 }
 
-/// Status of a rate from its buckets' statuses (the last judged bucket is the current one while running).
+/// Status of a rate from its buckets' statuses (the last judged bucket is the current one). `current_complete` is
+/// true when the current bucket ends on the as-of day.
+///
+/// At the end: achieved if every bucket is, partly if some are, not met if none. While the document runs, the
+/// commitment gets no verdict (docs/progress.md): partly once a bucket has closed short (the one closing on the
+/// as-of day included); else on track while the buckets so far are met (also when the current one is already met
+/// or has just begun); else the current bucket's pace (at risk or behind), or not started when nothing is due yet.
 #[must_use]
-pub fn buckets(statuses: &[Status], ended: bool) -> Status {
+pub fn buckets(statuses: &[Status], current_complete: bool, ended: bool) -> Status {
     let Some((current, completed)) = statuses.split_last() else { return Status::NotStarted };
     if ended {
         let met = statuses.iter().filter(|s| **s == Status::Achieved).count();
@@ -208,9 +214,12 @@ pub fn buckets(statuses: &[Status], ended: bool) -> Status {
             Status::NotMet
         };
     }
-    if completed.contains(&Status::NotMet) {
-        Status::Partly
-    } else {
-        *current
+    if completed.contains(&Status::NotMet) || (current_complete && *current == Status::NotMet) {
+        return Status::Partly;
+    }
+    match current {
+        Status::Achieved => Status::OnTrack,
+        Status::NotStarted if !completed.is_empty() => Status::OnTrack,
+        other => *other,
     }
 }
