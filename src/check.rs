@@ -73,9 +73,11 @@ pub fn describe(config: &Config, records: &RecordsOverride) -> String {
             let target = target_text(&c.target);
             let places = c.places.as_ref().map_or(String::new(), |p| {
                 let rule = match p.rule {
-                    PlacesRule::Only => "only at",
-                    PlacesRule::Report => "reported by",
-                    PlacesRule::Each { .. } => "at each of",
+                    PlacesRule::Only => "only at".to_string(),
+                    // Any place counts; the list only names the places the breakdown shows one by one.
+                    PlacesRule::Report => "at any place, listed:".to_string(),
+                    PlacesRule::Each { per_place: 0 | 1 } => "at each of".to_string(),
+                    PlacesRule::Each { per_place } => format!("at least {per_place} at each of"),
                 };
                 format!(" {rule} {}", p.list.names.join(", "))
             });
@@ -145,7 +147,7 @@ pub fn next_runs(config: &Config) -> String {
     runs.sort_by_key(|(at, _)| *at);
     let mut out = format!("\nnext scheduled runs ({tz}, catch-up window {} days):\n", config.schedule.catch_up_days);
     for (at, period) in runs {
-        let note = if config.pledge_for(period.as_of).is_some() { "" } else { "  (no pledge document covers it yet)" };
+        let note = if config.document_for(&period).is_some() { "" } else { "  (no pledge document covers it yet)" };
         let _ = writeln!(out, "  {}  publishes {period}{note}", at.format("%Y-%m-%d %H:%M %Z"));
     }
     if let Ok(entries) = crate::daemon::entries(config) {

@@ -298,6 +298,22 @@ pub enum TargetKind {
     Assessed,
 }
 
+impl TargetKind {
+    /// The kind as written in documents and `results.json`.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            TargetKind::AtLeast => "at_least",
+            TargetKind::Count => "count",
+            TargetKind::Milestones => "milestones",
+            TargetKind::Increase => "increase",
+            TargetKind::Decrease => "decrease",
+            TargetKind::Outcome => "outcome",
+            TargetKind::Assessed => "assessed",
+        }
+    }
+}
+
 /// What a commitment promises.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

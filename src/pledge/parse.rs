@@ -487,7 +487,7 @@ fn target(
 ) -> Option<Target> {
     let id = c.id.get_ref();
     let kind = *c.target_kind.get_ref();
-    let kind_name = kind_name(kind);
+    let kind_name = kind.key();
     let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
     foreign_keys(c, span.clone(), problems);
     let before = problems.list.len();
@@ -581,7 +581,7 @@ fn target(
 fn foreign_keys(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) {
     let id = c.id.get_ref();
     let kind = *c.target_kind.get_ref();
-    let kind_name = kind_name(kind);
+    let kind_name = kind.key();
     let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
     let mut refuse = |key: &str, span: Range<usize>, why: &str| {
         problems.at(
@@ -680,18 +680,6 @@ fn whole(value: &Spanned<f64>, id: &str, key: &str, least: u32, problems: &mut P
     let what = if least > 1 { format!("a whole number of at least {least}") } else { what.to_string() };
     problems.at(value.span(), format!("commitment {id:?}: {key} must be {what}, not {v}"));
     None
-}
-
-fn kind_name(kind: TargetKind) -> &'static str {
-    match kind {
-        TargetKind::AtLeast => "at_least",
-        TargetKind::Count => "count",
-        TargetKind::Milestones => "milestones",
-        TargetKind::Increase => "increase",
-        TargetKind::Decrease => "decrease",
-        TargetKind::Outcome => "outcome",
-        TargetKind::Assessed => "assessed",
-    }
 }
 
 fn direction_key(d: Direction) -> &'static str {

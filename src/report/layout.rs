@@ -268,13 +268,21 @@ impl Layout {
         }
     }
 
-    /// A heading, moved to the next page unless `keep` mm of what follows fit under it.
+    /// A heading, wrapped to the text width (a commitment's heading names every party, which can be long), moved to
+    /// the next page unless `keep` mm of what follows fit under it.
     pub fn heading(&mut self, text: &str, size: f32, keep: f32) {
         let style = Style::bold(size);
-        self.ensure(style.line_height() * 1.6 + keep);
+        let lines = self.wrap(text, style, TEXT_W);
+        let more = style.line_height() * lines.len().saturating_sub(1) as f32;
+        self.ensure(style.line_height() * 1.6 + more + keep);
         self.y += style.line_height() * 0.3;
-        let y = self.y;
-        self.text_at(MARGIN, y, text, style);
+        for (n, line) in lines.iter().enumerate() {
+            if n > 0 {
+                self.y += style.line_height();
+            }
+            let y = self.y;
+            self.text_at(MARGIN, y, line, style);
+        }
         self.y += style.line_height() * 1.3;
     }
 

@@ -194,6 +194,10 @@ pub fn party_items(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgres
             if matches!(c.target, Target::Assessed) || p.achieved.is_none() {
                 return texts.render("party_item_plain", context! { title => c.title.clone(), status => status });
             }
+            // Nobody has asked: a share of "ingen förfrågan" would not read as a sentence.
+            if matches!(c.target, Target::OnRequest { .. }) && p.requests.is_none_or(|n| n == 0) {
+                return texts.render("party_item_no_request", context! { title => c.title.clone(), status => status });
+            }
             let counted = !matches!(c.target, Target::Outcome { .. });
             if let Some(own) = p.by_party.get(party).filter(|_| counted) {
                 return texts.render(

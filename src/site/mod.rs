@@ -16,7 +16,7 @@ pub mod swap;
 use crate::archive::snapshot::inert;
 use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
 use crate::config::{Config, Language};
-use crate::pledge::{Commitment, Pledge};
+use crate::pledge::{Commitment, Parties, Party, Pledge};
 use crate::progress::json::{Results, ResultsError};
 use crate::progress::{CommitmentProgress, RecordCounts};
 use crate::report::format;
@@ -394,6 +394,10 @@ fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
         "expected_by_now",
         "forecast",
         "status",
+        // Added after the first columns, so that a reader of the old ones still finds them where they were.
+        "target_kind",
+        "per",
+        "unit",
     ])?;
     for p in published {
         let m = &p.entry.manifest;
@@ -406,7 +410,7 @@ fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
                 m.generated_at.clone(),
                 c.id.clone(),
                 c.title.clone(),
-                c.lead_party().key().to_string(),
+                party_keys(p.pledge, c),
                 cp.target.map(|t| t.to_string()).unwrap_or_default(),
                 match cp.achieved {
                     Some(crate::progress::Figure::Count(n)) => n.to_string(),
@@ -416,9 +420,25 @@ fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
                 cp.expected_by_now.map(|e| format!("{e:.2}")).unwrap_or_default(),
                 cp.forecast.map(|f| format!("{f:.2}")).unwrap_or_default(),
                 cp.status.key().to_string(),
+                cp.target_kind.key().to_string(),
+                cp.per.map(|b| b.key().to_string()).unwrap_or_default(),
+                match &c.target {
+                    crate::pledge::Target::Outcome { unit, .. } => unit.clone().unwrap_or_default(),
+                    _ => String::new(),
+                },
             ];
             w.write_record(row.iter().map(|c| inert(c)))?;
         }
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Every party of a commitment by key, joined with `+` ("polisen+raddningstjansten"); any party (`*`) is every
+/// party of the document.
+fn party_keys(pledge: &Pledge, c: &Commitment) -> String {
+    let keys: Vec<&str> = match &c.parties {
+        Parties::Listed(list) => list.iter().map(Party::key).collect(),
+        Parties::Any => pledge.parties.iter().map(|p| p.key.key()).collect(),
+    };
+    keys.join("+")
 }

@@ -114,19 +114,26 @@ fn evidence(page: &mut Layout, input: &ReportInput, texts: &Texts, p: &Commitmen
     page.table(&columns, &rows, 8.5);
 }
 
-/// One row per place (year, party …): name, count and a bar, so they compare at a glance.
+/// One row per place (year, party …): name, count and a bar, so they compare at a glance. A name too long for
+/// its column (a declared party, a long place name) wraps under itself, clear of the figure.
 fn breakdown_chart(page: &mut Layout, breakdown: &Breakdown) {
     let row = 6.0;
     page.heading(&breakdown.heading, 10.5, row * breakdown.rows.len() as f32);
     let max = breakdown.rows.iter().map(|r| r.value).max().unwrap_or(0).max(1);
     let style = Style::body(9.5);
+    let figures = breakdown.rows.iter().map(|r| page.width(&r.text, style)).fold(0.0, f32::max);
+    let label_width = 62.0 - figures - 2.5;
     for r in &breakdown.rows {
-        page.ensure(row);
+        let lines = page.wrap(&r.label, style, label_width);
+        let height = row + style.line_height() * lines.len().saturating_sub(1) as f32;
+        page.ensure(height);
         let top = page.y;
-        page.text_at(MARGIN, top, &r.label, style);
+        for (n, line) in lines.iter().enumerate() {
+            page.text_at(MARGIN, top + style.line_height() * n as f32, line, style);
+        }
         page.text_at(MARGIN + 62.0 - page.width(&r.text, style), top, &r.text, style);
         page.rect(MARGIN + 66.0, top + 0.8, 90.0 * r.value as f32 / max as f32, row - 2.6, BLUE);
-        page.space(row);
+        page.space(height);
     }
 }
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{chip, join_and, party_label, Chip};
-use crate::pledge::{Commitment, Places, Pledge, Target};
+use crate::pledge::{Commitment, Places, PlacesRule, Pledge, Target};
 use crate::progress::CommitmentProgress;
 use crate::report::format;
 use crate::report::templates::Texts;
@@ -81,11 +81,13 @@ pub fn breakdowns(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &Commitment
             .filter_map(|d| p.by_party.get(&d.key).map(|n| row(party_label(texts, pledge, &d.key), *n)))
             .collect(),
     );
-    add(
-        "municipalities_heading",
-        "col_municipality",
-        pledge.municipalities.iter().filter_map(|m| p.by_municipality.get(m).map(|n| row(m.clone(), *n))).collect(),
-    );
+    // Records that name no municipality get a row of their own, so that the rows add up to the total.
+    let mut municipalities: Vec<BreakdownRow> =
+        pledge.municipalities.iter().filter_map(|m| p.by_municipality.get(m).map(|n| row(m.clone(), *n))).collect();
+    if let Some(n) = p.no_municipality {
+        municipalities.push(row(texts.plain("no_municipality"), n));
+    }
+    add("municipalities_heading", "col_municipality", municipalities);
     add("years_heading", "col_year", p.by_year.iter().map(|(y, n)| row(y.clone(), *n)).collect());
     out
 }
@@ -103,8 +105,9 @@ fn places_heading(texts: &Texts, c: &Commitment, places: &Places) -> String {
     }
 }
 
-/// What coverage still lacks: "Ej besökta: A och B." for listed places, "Målet ej nått i: Orust kommun." for the
-/// municipalities of an `each_municipality` commitment.
+/// What coverage still lacks: "Ej besökta: A och B." for listed places that need one visit each ("Färre än 3
+/// besök i: A och B." when each needs more), "Målet ej nått i: Orust kommun." for the municipalities of an
+/// `each_municipality` commitment.
 #[must_use]
 pub fn coverage_lines(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &CommitmentProgress) -> Vec<String> {
     let listed = |name: &String| c.places.as_ref().is_some_and(|pl| pl.list.names.contains(name));
@@ -112,7 +115,15 @@ pub fn coverage_lines(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &Commit
     let municipalities: Vec<String> = rest.into_iter().filter(|m| pledge.municipalities.contains(m)).collect();
     let mut lines = Vec::new();
     if !places.is_empty() {
-        lines.push(texts.render("uncovered_places", minijinja::context! { names => join_and(texts, &places) }));
+        let names = join_and(texts, &places);
+        let line = match c.places.as_ref().map(|pl| pl.rule) {
+            Some(PlacesRule::Each { per_place }) if per_place > 1 => texts.render(
+                "uncovered_places_below",
+                minijinja::context! { names => names, per_place => format::integer(u64::from(per_place), texts.language()) },
+            ),
+            _ => texts.render("uncovered_places", minijinja::context! { names => names }),
+        };
+        lines.push(line);
     }
     if !municipalities.is_empty() {
         lines.push(

@@ -17,9 +17,22 @@ pub fn unit_word(texts: &Texts, bucket: Bucket) -> String {
 }
 
 /// The target column: "minst 52", "minst 2 per termin", "inget antal utlovat", "färre än 40", "från 55 % till
-/// 65 %", "4 förfrågningar" …
+/// 65 %", "4 förfrågningar" …; a target that applies in each municipality says so ("minst 2 i varje kommun").
 #[must_use]
 pub fn target_text(texts: &Texts, c: &Commitment, p: &CommitmentProgress) -> String {
+    if c.each_municipality {
+        return match c.target {
+            Target::Count => texts.plain("target_count_each"),
+            // Refused by the pledge parser; said plainly should one slip through.
+            Target::Outcome { .. } | Target::Assessed => plain_target(texts, c, p),
+            _ => texts.render("target_each", context! { target => plain_target(texts, c, p) }),
+        };
+    }
+    plain_target(texts, c, p)
+}
+
+/// The target as the document states it, for the whole document.
+fn plain_target(texts: &Texts, c: &Commitment, p: &CommitmentProgress) -> String {
     let lang = texts.language();
     let int = |n: u32| format::integer(u64::from(n), lang);
     match &c.target {
@@ -118,6 +131,33 @@ pub fn progress_sentence(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &Com
             None => texts.plain("request_none"),
         },
         Target::Count => texts.render("count_line", context! { achieved => int(p.count()) }),
+        Target::Decrease { baseline, .. } if c.each_municipality => {
+            let (names, most) = extreme(texts, pledge, p, true);
+            // The status follows the highest municipality's pace, so its forecast is the one shown.
+            let total = p.count();
+            let forecast = p.forecast.map_or_else(String::new, |f| {
+                let share = if total == 0 { 0.0 } else { most as f64 / total as f64 };
+                format::decimal(f * share, lang)
+            });
+            texts.render(
+                "decrease_line_each",
+                context! { names => names, most => int(most), baseline => int(u64::from(*baseline)),
+                achieved => int(total), forecast_label => forecast_label, forecast => forecast },
+            )
+        }
+        Target::AtLeast { per: None, .. } | Target::Increase { .. } if c.each_municipality => {
+            let (names, least) = extreme(texts, pledge, p, false);
+            texts.render(
+                "progress_line_each",
+                context! {
+                    names => names,
+                    least => int(least),
+                    target => int(u64::from(p.target.unwrap_or_default())),
+                    achieved => int(p.count()),
+                    expected => p.expected_by_now.map_or_else(String::new, |e| format::decimal(e, lang)),
+                },
+            )
+        }
         Target::Decrease { baseline, .. } => texts.render(
             "decrease_line",
             context! { achieved => int(p.count()), baseline => int(u64::from(*baseline)),
@@ -139,6 +179,16 @@ pub fn progress_sentence(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &Com
         ),
     };
     format!("{}. {line}", status_label(texts, p.status))
+}
+
+/// The municipalities with the lowest (or, for a decrease, the highest) sum, named, and that sum: the figure a
+/// target in each municipality is decided on.
+fn extreme(texts: &Texts, pledge: &Pledge, p: &CommitmentProgress, highest: bool) -> (String, u64) {
+    let sum = |m: &String| p.by_municipality.get(m).copied().unwrap_or(0);
+    let sums = pledge.municipalities.iter().map(sum);
+    let Some(value) = (if highest { sums.max() } else { sums.min() }) else { return (String::new(), 0) };
+    let names: Vec<String> = pledge.municipalities.iter().filter(|m| sum(m) == value).cloned().collect();
+    (super::join_and(texts, &names), value)
 }
 
 /// A rate: the total since the start, how many completed buckets met the target, and the current bucket (the last
