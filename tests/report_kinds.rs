@@ -264,7 +264,7 @@ fn a_two_year_document_for_two_municipalities_names_its_declared_parties() {
             "Hembesök om brandskydd (Räddningstjänsten Mitt Bohuslän)",
             "Trafikkontroller (Polisen och Kommunerna)",
             "Prognos för hela perioden i nuvarande takt:",
-            "Målet ej nått i: Orust kommun.",
+            "Under målet i: Orust kommun.",
             "Detta har Räddningstjänsten Mitt Bohuslän genomfört",
             "Hembesök om brandskydd: 8 (Genomförs)",
         ],
@@ -301,7 +301,7 @@ fn a_two_year_document_for_two_municipalities_names_its_declared_parties() {
             "Hembesök om brandskydd (Räddningstjänsten Mitt Bohuslän)",
             "Per år År Antal 2023 5 2024 3",
             "Per kommun Kommun Antal Stenungsunds kommun 8 Orust kommun 0",
-            "Målet ej nått i: Orust kommun.",
+            "Under målet i: Orust kommun.",
             "Detta har Räddningstjänsten Mitt Bohuslän genomfört",
         ],
     );

@@ -106,7 +106,7 @@ fn places_heading(texts: &Texts, c: &Commitment, places: &Places) -> String {
 }
 
 /// What coverage still lacks: "Ej besökta: A och B." for listed places that need one visit each ("Färre än 3
-/// besök i: A och B." when each needs more), "Målet ej nått i: Orust kommun." for the municipalities of an
+/// besök i: A och B." when each needs more), "Under målet i: Orust kommun." for the municipalities of an
 /// `each_municipality` commitment.
 #[must_use]
 pub fn coverage_lines(texts: &Texts, pledge: &Pledge, c: &Commitment, p: &CommitmentProgress) -> Vec<String> {
