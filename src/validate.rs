@@ -27,8 +27,8 @@ pub struct Accepted {
     pub id: String,
     /// The day it happened.
     pub date: NaiveDate,
-    /// Who did it.
-    pub party: Party,
+    /// Who did it: the index of the party in the document's `parties` (a million records need no million keys).
+    pub party: u32,
     /// Index of the commitment in the pledge document.
     pub commitment: usize,
     /// Index of the record's activity kind in the pledge document.
@@ -53,10 +53,10 @@ pub struct Accepted {
 
 impl Accepted {
     fn same_content(&self, other: &Accepted) -> bool {
-        (self.date, &self.party, self.activity, self.municipality, &self.location, self.count, &self.milestone)
+        (self.date, self.party, self.activity, self.municipality, &self.location, self.count, &self.milestone)
             == (
                 other.date,
-                &other.party,
+                other.party,
                 other.activity,
                 other.municipality,
                 &other.location,
@@ -494,19 +494,22 @@ impl<'a> Validator<'a> {
         if date > self.today {
             return Err(Reason::DateInFuture { date, today: self.today });
         }
-        let party = self
+        let (party_index, party) = self
             .pledge
-            .party(party_text)
-            .cloned()
+            .parties
+            .iter()
+            .zip(0..)
+            .find(|(p, _)| p.key.key().eq_ignore_ascii_case(party_text.trim()))
+            .map(|(p, i): (_, u32)| (i, &p.key))
             .ok_or_else(|| Reason::UnknownParty { value: party_text.to_string() })?;
         let kind = *self.kinds.get(activity).ok_or_else(|| Reason::UnknownActivity { value: activity.to_string() })?;
         let commitment = &self.pledge.commitments[kind.commitment];
-        if !commitment.parties.admits(&party) {
+        if !commitment.parties.admits(party) {
             let expected = match &commitment.parties {
                 crate::pledge::Parties::Listed(list) => list.clone(),
                 crate::pledge::Parties::Any => Vec::new(),
             };
-            return Err(Reason::PartyMismatch { activity: activity.to_string(), expected, found: party });
+            return Err(Reason::PartyMismatch { activity: activity.to_string(), expected, found: party.clone() });
         }
         let count = match &f.count {
             None => 1,
@@ -536,7 +539,27 @@ impl<'a> Validator<'a> {
             None if commitment.each_municipality => return Err(Reason::MissingField { field: "municipality" }),
             None => None,
         };
-        let location = match (&commitment.places, kind.request) {
+        let location = self.location(f, kind)?;
+        let milestone = milestone(&commitment.target, f)?;
+        Ok(Valid {
+            date,
+            party: party_index,
+            commitment: kind.commitment,
+            activity: kind.index,
+            request: kind.request,
+            municipality,
+            value,
+            location,
+            count,
+            milestone,
+        })
+    }
+
+    /// The record's place: one of the commitment's places under `places_rule = "only"` (as the document spells
+    /// it), a listed place's spelling or the text as given under the other rules, the text as given without a list.
+    fn location(&self, f: &Fields, kind: Kind) -> Result<Option<String>, Reason> {
+        let commitment = &self.pledge.commitments[kind.commitment];
+        Ok(match (&commitment.places, kind.request) {
             (Some(Places { rule: PlacesRule::Only, .. }), false) => {
                 let given = f.location.clone().unwrap_or_default();
                 let place = self.places[kind.commitment].get(&fold(&given)).cloned();
@@ -551,38 +574,29 @@ impl<'a> Validator<'a> {
                 .as_ref()
                 .map(|given| self.places[kind.commitment].get(&fold(given)).cloned().unwrap_or_else(|| given.clone())),
             _ => f.location.clone(),
-        };
-        let milestone = match (&commitment.target, &f.milestone) {
-            // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.
-            (Target::Milestones { milestones }, Some(m))
-                if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) =>
-            {
-                milestones.iter().find(|x| x.key.eq_ignore_ascii_case(m)).map(|x| x.key.clone())
-            }
-            (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {
-                return Err(Reason::UnknownMilestone { value: given.clone().unwrap_or_default() });
-            }
-            (_, None) => None,
-        };
-        Ok(Valid {
-            date,
-            party,
-            commitment: kind.commitment,
-            activity: kind.index,
-            request: kind.request,
-            municipality,
-            value,
-            location,
-            count,
-            milestone,
         })
     }
+}
+
+/// The record's milestone, spelled as the document does: required and known for a milestone commitment, absent
+/// for any other.
+fn milestone(target: &Target, f: &Fields) -> Result<Option<String>, Reason> {
+    Ok(match (target, &f.milestone) {
+        // The document's own spelling is kept, so that `AK8` in a record counts toward the milestone `ak8`.
+        (Target::Milestones { milestones }, Some(m)) if milestones.iter().any(|x| x.key.eq_ignore_ascii_case(m)) => {
+            milestones.iter().find(|x| x.key.eq_ignore_ascii_case(m)).map(|x| x.key.clone())
+        }
+        (Target::Milestones { .. }, given) | (_, given @ Some(_)) => {
+            return Err(Reason::UnknownMilestone { value: given.clone().unwrap_or_default() });
+        }
+        (_, None) => None,
+    })
 }
 
 /// What the checks make of a record's fields.
 struct Valid {
     date: NaiveDate,
-    party: Party,
+    party: u32,
     commitment: usize,
     activity: u32,
     request: bool,

@@ -62,7 +62,7 @@ pub fn input_csv(pledge: &Pledge, validated: &Validated, out: &mut dyn Write) ->
                 position(a.locator.position),
                 a.id.clone(),
                 a.date.to_string(),
-                a.party.key().to_string(),
+                pledge.parties.get(a.party as usize).map(|p| p.key.to_string()).unwrap_or_default(),
                 pledge.activities.get(a.activity as usize).map(|k| k.kind.clone()).unwrap_or_default(),
                 c.id.clone(),
                 a.location.clone().unwrap_or_default(),

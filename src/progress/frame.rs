@@ -25,7 +25,7 @@ pub mod columns {
     pub const COUNT: &str = "count";
     /// Record id (string).
     pub const ID: &str = "id";
-    /// Party key (string).
+    /// Party index in the pledge document's `parties` (u32).
     pub const PARTY: &str = "party";
     /// Activity kind index in the pledge document (u32).
     pub const ACTIVITY: &str = "activity";
@@ -55,7 +55,7 @@ pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFr
     let mut milestone: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut count = Vec::with_capacity(n);
     let mut id: Vec<&str> = Vec::with_capacity(n);
-    let mut party: Vec<&str> = Vec::with_capacity(n);
+    let mut party: Vec<u32> = Vec::with_capacity(n);
     for r in accepted {
         commitment.push(r.commitment as u32);
         day.push(r.date.num_days_from_ce());
@@ -64,7 +64,7 @@ pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFr
         milestone.push(r.milestone.as_deref());
         count.push(i64::from(r.count));
         id.push(&r.id);
-        party.push(r.party.key());
+        party.push(r.party);
     }
     let mut columns = vec![
         Column::new(COMMITMENT.into(), commitment),
@@ -188,7 +188,8 @@ pub struct Sums {
 
 /// Sums the records frame up to and including `as_of`, per commitment and per month, place, milestone, party,
 /// activity kind, municipality, year and day; requests and measurements apart.
-pub fn aggregate(records: &DataFrame, as_of: NaiveDate, shape: Shape) -> PolarsResult<Sums> {
+/// `parties` are the document's party keys, which the records frame holds by index.
+pub fn aggregate(records: &DataFrame, as_of: NaiveDate, shape: Shape, parties: &[Party]) -> PolarsResult<Sums> {
     let until = records.clone().lazy().filter(col(DAY).lt_eq(lit(as_of.num_days_from_ce())));
     // Requests are not activities toward the commitment: they only set its target.
     let counted = if shape.requests { until.clone().filter(col(REQUEST).not()) } else { until.clone() };
@@ -241,7 +242,7 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate, shape: Shape) -> PolarsR
             sums.commitments.entry(c as usize).or_default().milestones.insert(m.to_string());
         }
     }
-    add_breakdowns(&mut sums, &counted, shape)?;
+    add_breakdowns(&mut sums, &counted, shape, parties)?;
     if shape.requests {
         let requests = until.clone().filter(col(REQUEST)).group_by([col(COMMITMENT)]).agg(sum()).collect()?;
         for (c, n) in keyed(&requests)? {
@@ -259,11 +260,9 @@ pub fn aggregate(records: &DataFrame, as_of: NaiveDate, shape: Shape) -> PolarsR
 }
 
 /// The sums per party, activity kind, municipality, year and day, the optional ones and their ids where `shape` asks.
-fn add_breakdowns(sums: &mut Sums, counted: &LazyFrame, shape: Shape) -> PolarsResult<()> {
-    let party = grouped(counted, PARTY, shape.party)?;
-    let names = party.column(PARTY)?.str()?;
-    for (i, (c, n, ids)) in rows(&party)?.into_iter().enumerate() {
-        if let Some(p) = names.get(i).map(Party::new) {
+fn add_breakdowns(sums: &mut Sums, counted: &LazyFrame, shape: Shape, parties: &[Party]) -> PolarsResult<()> {
+    for (c, key, n, ids) in numbered(counted, PARTY, true, shape.party)? {
+        if let Some(p) = usize::try_from(key).ok().and_then(|i| parties.get(i)).cloned() {
             let entry = sums.commitments.entry(c).or_default();
             entry.by_party.insert(p.clone(), n);
             if shape.party {

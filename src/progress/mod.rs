@@ -312,7 +312,12 @@ pub fn compute(
         requests: pledge.commitments.iter().any(|c| matches!(c.target, Target::OnRequest { .. })),
         measurements: pledge.commitments.iter().any(|c| matches!(c.target, Target::Outcome { .. })),
     };
-    let mut all = frame::aggregate(&frame::records_frame(&validated.accepted, shape)?, as_of, shape)?;
+    let mut all = frame::aggregate(
+        &frame::records_frame(&validated.accepted, shape)?,
+        as_of,
+        shape,
+        &pledge.parties.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
+    )?;
     let counted_publications: Vec<NaiveDate> = publications.iter().copied().filter(|d| *d <= as_of).collect();
     let sums: Vec<(frame::CommitmentSums, u64)> = pledge
         .commitments
