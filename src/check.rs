@@ -38,15 +38,17 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Checked {
             chrono::NaiveDate::MAX
         }
     };
+    let mut warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
     for pledge in &config.pledges {
         match pipeline::ingest(config, pledge, records, today).await {
             Ok(validated) => out.push_str(&data_quality(pledge, &validated)),
             Err(e) => problems.push(Problem::whole(&config.path, format!("sources for {}: {e}", pledge.id))),
         }
+        check_notes(config, pledge, &mut problems, &mut warnings);
     }
-    if !config.warnings.is_empty() {
+    if !warnings.is_empty() {
         out.push_str("\nwarnings:\n");
-        for w in &config.warnings {
+        for w in &warnings {
             let _ = writeln!(out, "  {w}");
         }
     }
@@ -211,6 +213,50 @@ fn target_text(target: &Target) -> String {
         Target::Assessed => "assessed".to_string(),
         Target::Milestones { milestones } => {
             format!("milestones {}", milestones.iter().map(|m| m.key.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+/// Every follow-up notes file of `pledge` (mistakes are problems), and for each published period a warning per
+/// commitment that falls short without a comment (SPEC §11).
+fn check_notes(config: &Config, pledge: &Pledge, problems: &mut Vec<Problem>, warnings: &mut Vec<String>) {
+    let dir = config.followups_dir.join(&pledge.id);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    for file in &files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(Problem::whole(file, format!("cannot read the follow-up notes: {e}")));
+                continue;
+            }
+        };
+        if let Err(list) = crate::followup::parse(file, &text, pledge) {
+            problems.extend(list);
+        }
+    }
+    let archive = crate::archive::Archive::new(&config.archive_dir);
+    let Ok(entries) = archive.list() else { return };
+    for entry in entries.iter().filter(|e| !e.superseded && e.manifest.document == pledge.id) {
+        let period = &entry.manifest.period;
+        let Ok(results) = crate::progress::json::Results::read(&entry.dir.join(crate::archive::RESULTS_FILE)) else {
+            continue;
+        };
+        let notes = crate::followup::read(&config.followups_dir, pledge, period).unwrap_or_default();
+        let file = crate::followup::path(&config.followups_dir, &pledge.id, period);
+        for p in &results.pledges {
+            if p.status.falls_short() && notes.commitments.get(&p.id).and_then(|n| n.comment.as_ref()).is_none() {
+                warnings.push(format!(
+                    "{}: commitment {:?} is {} in the published {period} and has no comment saying why",
+                    file.display(),
+                    p.id,
+                    p.status.key()
+                ));
+            }
         }
     }
 }

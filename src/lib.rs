@@ -30,6 +30,7 @@ pub mod daemon;
 pub(crate) mod deliver;
 pub mod edition;
 pub(crate) mod fault;
+pub mod followup;
 pub mod generate;
 pub(crate) mod hash;
 pub(crate) mod language;

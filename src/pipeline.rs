@@ -81,6 +81,9 @@ pub enum PipelineError {
     /// `LOFTE_NOW` is set but not a time.
     #[error(transparent)]
     Clock(#[from] crate::clock::ClockError),
+    /// The follow-up notes of the period have mistakes.
+    #[error("the follow-up notes cannot be used:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Notes(Vec<crate::problem::Problem>),
     /// The newest record is too old and the config says to refuse.
     #[error("{0}; refusing to publish (freshness.refuse_publish = true): load newer records, or set refuse_publish = false to publish anyway")]
     Stale(String),
@@ -95,6 +98,7 @@ impl PipelineError {
             | PipelineError::NoDocument { .. }
             | PipelineError::EarlyVerdict { .. }
             | PipelineError::Clock(_)
+            | PipelineError::Notes(_)
             | PipelineError::Progress(ProgressError::AsOfOutsidePeriod { .. }) => 2,
             _ => 1,
         }
@@ -188,6 +192,8 @@ pub async fn follow_up(
         }
         .into());
     }
+    // The notes are read before the sources too: a mistake in them stops the run before anything is fetched.
+    let notes = crate::followup::read(&config.followups_dir, &pledge, &period.name).map_err(PipelineError::Notes)?;
     let today = crate::clock::today(config.schedule.timezone)?;
     // The as-of day itself is not over until tomorrow: until then the figures can still change.
     let provisional = period.as_of >= today;
@@ -204,7 +210,8 @@ pub async fn follow_up(
         })
         .await?
     };
-    let progress = progress?;
+    let mut progress = progress?;
+    notes.apply(&pledge, &mut progress);
     let stale = staleness(config, &validated, period.as_of);
     if let Some(s) = &stale {
         warn!(document = %pledge.id, period = %period.name, "{s}");
@@ -293,6 +300,10 @@ pub async fn publish(
     let mut publications = archive.publications(&document, &period.name)?;
     publications.push(period.as_of);
     let follow_up = follow_up(config, period, records, &publications).await?;
+    for id in uncommented_shortfalls(&follow_up.progress) {
+        let notes = crate::followup::path(&config.followups_dir, &document, &period.name);
+        warn!(%document, period = %period.name, commitment = %id, "falls short and the follow-up notes give no comment on why: add one to {}", notes.display());
+    }
     crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
     let input_hash = crate::report::input_hash(&follow_up.validated);
@@ -321,6 +332,13 @@ pub async fn publish(
         site: Some(site),
         delivery,
     })
+}
+
+/// The commitments that are behind, at risk, not met or partly kept without a comment in the notes (SPEC §11: a
+/// follow-up that falls short says why).
+#[must_use]
+pub fn uncommented_shortfalls(progress: &Progress) -> Vec<String> {
+    progress.pledges.iter().filter(|p| p.status.falls_short() && p.comment.is_none()).map(|p| p.id.clone()).collect()
 }
 
 /// The pledge document of the period and the period as it applies to it ([`Config::document_for`]); else one that

@@ -54,6 +54,8 @@ pub struct Config {
     pub outbox_dir: PathBuf,
     /// The static public site.
     pub site_dir: PathBuf,
+    /// Follow-up notes, `<document>/<period>.toml` (docs/followups.md); beside the settings by default.
+    pub followups_dir: PathBuf,
     /// SHA-256 of the settings file and every pledge document, recorded in each archive entry.
     pub config_hash: String,
     /// Who gets which edition.

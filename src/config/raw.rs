@@ -14,6 +14,7 @@ pub(super) struct RawSettings {
     pub state_dir: Option<String>,
     pub outbox_dir: Option<String>,
     pub site_dir: Option<String>,
+    pub followups_dir: Option<String>,
     #[serde(default)]
     pub sources: Vec<Spanned<RawSource>>,
     #[serde(default)]

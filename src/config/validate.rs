@@ -67,6 +67,7 @@ pub(super) fn from_text(
         state_dir: resolve(base, raw.state_dir.as_deref().unwrap_or("../state")),
         outbox_dir: resolve(base, raw.outbox_dir.as_deref().unwrap_or("../outbox")),
         site_dir: resolve(base, raw.site_dir.as_deref().unwrap_or("../site")),
+        followups_dir: resolve(base, raw.followups_dir.as_deref().unwrap_or("followups")),
         config_hash,
         recipients,
         mail: MailConfig {

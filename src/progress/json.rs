@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    BucketProgress, CommitmentProgress, Evidence, Figure, OutcomeProgress, Progress, Provenance, RecordCounts, Status,
+    Assessment, BucketProgress, CommitmentProgress, Evidence, Figure, OutcomeProgress, Progress, Provenance,
+    RecordCounts, Status,
 };
 use crate::edition::Edition;
 use crate::pledge::{Bucket, Party, TargetKind};
@@ -40,6 +41,9 @@ pub struct Results {
     pub by_party: BTreeMap<Party, u64>,
     /// What happened to the input rows.
     pub records: RecordCounts,
+    /// The follow-up notes' public summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     /// The as-of date had not passed when this was made: a forecast, not the follow-up (absent when final).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub provisional: bool,
@@ -123,6 +127,18 @@ pub struct PublishedCommitment {
     /// The records of a qualitative promise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+    /// The status the figures give, before a verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub computed_status: Option<Status>,
+    /// The parties' verdict and its justification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<Assessment>,
+    /// Public text under the commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Internal note (internal edition only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_note: Option<String>,
     /// Record ids behind each figure (internal edition only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
@@ -167,6 +183,10 @@ impl From<PublishedCommitment> for CommitmentProgress {
             requests: p.requests,
             outcome: p.outcome,
             evidence: p.evidence,
+            computed_status: p.computed_status,
+            assessment: p.assessment,
+            comment: p.comment,
+            internal_note: p.internal_note,
             provenance: p.provenance.unwrap_or_default(),
         }
     }
@@ -245,6 +265,10 @@ pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Resu
                 .iter()
                 .map(|e| Evidence { note: e.note.clone().filter(|_| edition == Edition::Internal), ..e.clone() })
                 .collect(),
+            computed_status: p.computed_status,
+            assessment: p.assessment.clone(),
+            comment: p.comment.clone(),
+            internal_note: p.internal_note.clone().filter(|_| edition == Edition::Internal),
             provenance: (edition == Edition::Internal).then(|| p.provenance.clone()),
         })
         .collect();
@@ -258,6 +282,7 @@ pub fn results(progress: &Progress, edition: Edition, provisional: bool) -> Resu
         pledges,
         by_party: progress.by_party.clone(),
         records: progress.records.clone(),
+        summary: progress.summary.clone(),
         provisional,
     }
 }

@@ -284,6 +284,10 @@ fn breakdowns(at: &At, c: &Commitment, sum: &CommitmentSums) -> CommitmentProgre
         requests: None,
         outcome: None,
         evidence: Vec::new(),
+        computed_status: None,
+        assessment: None,
+        comment: None,
+        internal_note: None,
         provenance,
     }
 }

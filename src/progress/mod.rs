@@ -19,7 +19,7 @@ use crate::period::{Month, Period};
 use crate::pledge::{Bucket, Direction, Parties, Party, Pledge, Target, TargetKind};
 use crate::validate::Validated;
 
-pub use status::Status;
+pub use status::{Assessment, Status, Verdict};
 
 /// Why progress cannot be computed.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,8 @@ pub struct Progress {
     pub pledges: Vec<CommitmentProgress>,
     /// Sum of counted activities per party.
     pub by_party: BTreeMap<Party, u64>,
+    /// The follow-up notes' public summary.
+    pub summary: Option<String>,
     /// What happened to the input rows.
     pub records: RecordCounts,
 }
@@ -237,6 +239,18 @@ pub struct CommitmentProgress {
     /// The records of a qualitative commitment, by date.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// The status the figures give, before a verdict (SPEC §11): equal to `status` unless a verdict set it.
+    #[serde(default)]
+    pub computed_status: Option<Status>,
+    /// The parties' verdict and its justification, from the follow-up notes.
+    #[serde(default)]
+    pub assessment: Option<Assessment>,
+    /// Public text under the commitment, from the follow-up notes.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Internal note from the follow-up notes (internal edition only).
+    #[serde(default)]
+    pub internal_note: Option<String>,
     /// Record ids behind each figure (internal only).
     #[serde(default)]
     pub provenance: Provenance,
@@ -344,6 +358,7 @@ pub fn compute(
         days_elapsed: days.elapsed,
         days_total: days.total,
         by_party: by_party(pledge, &sums),
+        summary: None,
         pledges,
         records: record_counts(validated, all.after_as_of),
     })

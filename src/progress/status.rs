@@ -58,6 +58,12 @@ impl Status {
         Status::NotApplicable,
     ];
 
+    /// Behind, at risk, not met or partly kept: a follow-up should say why (SPEC §11).
+    #[must_use]
+    pub fn falls_short(self) -> bool {
+        matches!(self, Status::Behind | Status::AtRisk | Status::NotMet | Status::Partly)
+    }
+
     /// The key used in results.json.
     #[must_use]
     pub fn key(self) -> &'static str {
@@ -222,4 +228,55 @@ pub fn buckets(statuses: &[Status], current_complete: bool, ended: bool) -> Stat
         Status::NotStarted if !completed.is_empty() => Status::OnTrack,
         other => *other,
     }
+}
+
+/// A person's verdict on a commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Genomfört.
+    Achieved,
+    /// Delvis genomfört.
+    Partly,
+    /// Ej genomfört.
+    NotMet,
+    /// Pågår.
+    InProgress,
+    /// Ej aktuellt.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// The status a verdict gives a commitment whose status is a person's to give (`assessed`, `count`).
+    #[must_use]
+    pub fn status(self) -> Status {
+        match self {
+            Verdict::Achieved => Status::Achieved,
+            Verdict::Partly => Status::Partly,
+            Verdict::NotMet => Status::NotMet,
+            Verdict::InProgress => Status::InProgress,
+            Verdict::NotApplicable => Status::NotApplicable,
+        }
+    }
+
+    /// The key as written in notes and `results.json`.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Verdict::Achieved => "achieved",
+            Verdict::Partly => "partly",
+            Verdict::NotMet => "not_met",
+            Verdict::InProgress => "in_progress",
+            Verdict::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// A verdict with its reason, as `results.json` carries it under `assessment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why: required with every verdict.
+    pub justification: String,
 }
