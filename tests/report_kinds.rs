@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::rendered::{has, html_text, lacks, pdf_text, walk};
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 
 use common::stderr;
 use serde_json::Value;
@@ -18,28 +19,18 @@ use serde_json::Value;
 /// party names, targets in each municipality, coverage of three visits per place, records without a municipality,
 /// a joint conditional promise nobody invoked, an outcome without a measurement). Outputs go beside the copy, in
 /// `out-a`, `out-b`, `out-c`.
-struct Kinds {
-    dir: tempfile::TempDir,
+struct Kinds(common::Scratch);
+
+impl std::ops::Deref for Kinds {
+    type Target = common::Scratch;
+    fn deref(&self) -> &common::Scratch {
+        &self.0
+    }
 }
 
 impl Kinds {
     fn new() -> Kinds {
-        let dir = tempfile::tempdir().unwrap();
-        common::copy_dir(&common::root().join("tests/fixtures/kinds"), &dir.path().join("kinds"));
-        Kinds { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn lofte(&self, config: &str, args: &[&str]) -> Output {
-        let config = self.path(&format!("kinds/{config}"));
-        let mut all = vec!["--config", config.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let out = common::lofte_in(self.dir.path(), &all);
-        assert_eq!(out.status.code(), Some(0), "lofte {args:?}: {}", stderr(&out));
-        out
+        Kinds(common::Scratch::new("kinds"))
     }
 
     /// The PDF of `config` for `period` and `edition`, as text.
@@ -71,52 +62,8 @@ impl Kinds {
 
 const AT: &str = "2024-09-02T07:00:00Z";
 
-/// Every line of text of the PDF, trimmed, in reading order.
-fn pdf_lines(pdf: &[u8]) -> Vec<String> {
-    let doc = lopdf::Document::load_mem(pdf).expect("a valid PDF");
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    let text = doc.extract_text(&pages).expect("text");
-    text.lines().map(|l| l.replace('\u{a0}', " ").trim().to_string()).filter(|l| !l.is_empty()).collect()
-}
-
-/// The PDF's text as one line, so that a sentence wrapped over two lines is still found whole.
-fn pdf_text(pdf: &[u8]) -> String {
-    pdf_lines(pdf).join(" ")
-}
-
-/// The visible text of an HTML page as one line (tags dropped, the few entities lofte writes decoded).
-fn html_text(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out.replace("&amp;", "&").replace("&#x27;", "'").replace("&quot;", "\"").replace('\u{a0}', " ");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn pledge<'a>(results: &'a Value, id: &str) -> &'a Value {
     results["pledges"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap_or_else(|| panic!("no {id}"))
-}
-
-fn has(text: &str, expected: &[&str]) {
-    for e in expected {
-        assert!(text.contains(e), "{e:?} missing from:\n{text}");
-    }
-}
-
-fn lacks(text: &str, unwanted: &[&str]) {
-    for u in unwanted {
-        assert!(!text.contains(u), "{u:?} must not appear in:\n{text}");
-    }
 }
 
 #[test]
@@ -375,20 +322,6 @@ fn the_site_and_the_public_mail_speak_each_kind_and_show_no_notes() {
     let html = html_text(&message.body_html(0).unwrap());
     lacks(&html, &["HEMLIG"]);
     has(&html, &["inget antal utlovat"]);
-}
-
-/// Every file under `dir`.
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The public mail's plain-text body after `publish` of `config` (outputs in `out`).

@@ -21,7 +21,7 @@ use crate::pledge::Pledge;
 use crate::progress::json::{Results, ResultsError};
 use crate::report::format;
 use crate::report::templates::Texts;
-use crate::report::words::summary_rows;
+use crate::report::words::{paragraphs, summary_rows};
 
 /// A message ready to send to one address.
 pub struct Built {
@@ -89,8 +89,12 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let edition = row.role.edition();
     let pdf_path = entry.dir.join(crate::report::pdf_name(&m.document, &m.period, edition));
     let pdf = std::fs::read(&pdf_path).map_err(|source| MessageError::Attachment { path: pdf_path.clone(), source })?;
-    let progress = Results::read(&entry.dir.join(RESULTS_FILE))?.commitments();
-    let rows = summary_rows(texts, pledge, &progress);
+    let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
+    let rows = summary_rows(texts, pledge, &results.commitments());
+    // The follow-up notes' summary near the top; the archived results.json is the public one, so the mail holds
+    // no internal note whichever edition it carries.
+    let summary_paragraphs = results.summary.as_deref().map(paragraphs).unwrap_or_default();
+    let summary = (!summary_paragraphs.is_empty()).then(|| summary_paragraphs.join("\n\n"));
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
     let corrected = m.version > 1;
@@ -109,7 +113,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         municipality => pledge.municipality.clone(), police_area => pledge.police_area.clone(), period => m.period.clone(),
         as_of => format::date(m.as_of, lang), rows => Serde(&rows), attachment => attachment.clone(),
         edition => edition_label, unsubscribe => unsubscribe.clone(), subject => subject.clone(),
-        correction => correction,
+        correction => correction, summary => summary, summary_paragraphs => summary_paragraphs,
     };
     let (text, html) = bodies(lang, &ctx)?;
 

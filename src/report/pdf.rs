@@ -98,6 +98,14 @@ fn title_page(page: &mut Layout, input: &ReportInput, texts: &Texts, as_of: &str
 
 fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     page.heading(&texts.plain("summary_heading"), 16.0, 20.0);
+    // The follow-up notes' summary leads the section, above the table it speaks of.
+    if let Some(summary) = &input.progress.summary {
+        for paragraph in words::paragraphs(summary) {
+            page.paragraph(&paragraph, Style::body(11.0));
+            page.space(2.0);
+        }
+        page.space(2.0);
+    }
     let columns = [
         // The party column fits a declared name such as "Räddningstjänsten Mitt Bohuslän" without breaking a word;
         // the long title of the narrow figures column wraps instead.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 use crate::language::Language;
+use crate::progress::Verdict;
 
 const SV: &str = include_str!("../../templates/report.sv.toml");
 const EN: &str = include_str!("../../templates/report.en.toml");
@@ -126,10 +127,12 @@ pub fn problems() -> Vec<String> {
             }
         }
     }
-    // Every status and every rejection reason has a label: a report never shows a key instead of words.
+    // Every status, verdict and rejection reason has a label: a report never shows a key instead of words.
+    let verdicts = [Verdict::Achieved, Verdict::Partly, Verdict::NotMet, Verdict::InProgress, Verdict::NotApplicable];
     let needed = crate::progress::Status::ALL
         .iter()
         .map(|s| format!("status_{}", s.key()))
+        .chain(verdicts.iter().map(|v| format!("verdict_{}", v.key())))
         .chain(crate::validate::REASON_CODES.iter().map(|c| format!("reason_{c}")));
     for key in needed {
         for t in &loaded {

@@ -12,7 +12,7 @@ use super::format;
 use super::layout::Rgb3;
 use super::templates::Texts;
 use crate::pledge::{Commitment, Parties, Party, Pledge, Target};
-use crate::progress::{CommitmentProgress, RecordCounts, Status};
+use crate::progress::{CommitmentProgress, RecordCounts, Status, Verdict};
 
 pub use breakdown::{breakdowns, bucket_rows, coverage_lines, evidence_rows, measurement_rows, Breakdown};
 pub use kinds::{achieved_text, has_bar, monthly, progress_sentence, target_text, unit_word};
@@ -131,6 +131,10 @@ pub struct SummaryRow {
     /// The status as a coloured chip.
     #[serde(flatten)]
     pub chip: Chip,
+    /// The follow-up notes' assessment, as [`assessment_line`] words it.
+    pub assessment: Option<String>,
+    /// The follow-up notes' public comment, on one line.
+    pub comment: Option<String>,
 }
 
 /// A status as the coloured chip that the PDF and the site show: the label, and its fill and text colours.
@@ -175,8 +179,79 @@ pub fn summary_rows(texts: &Texts, pledge: &Pledge, progress: &[CommitmentProgre
             achieved: achieved_text(texts, c, p),
             expected: p.expected_by_now.map_or_else(|| "–".into(), |e| format::decimal(e, lang)),
             chip: chip(texts, p.status),
+            assessment: assessment_line(texts, c, p),
+            comment: p.comment.as_deref().map(|t| paragraphs(t).join(" ")),
         })
         .collect()
+}
+
+/// A verdict in the report's language, in lower case ("delvis genomfört").
+#[must_use]
+pub fn verdict_label(texts: &Texts, verdict: Verdict) -> String {
+    texts.plain(&format!("verdict_{}", verdict.key()))
+}
+
+/// Whether a verdict is the status of `c` (`assessed`, `count`) rather than an assessment beside the computed one.
+#[must_use]
+pub fn verdict_is_status(c: &Commitment) -> bool {
+    matches!(c.target, Target::Assessed | Target::Count)
+}
+
+/// The follow-up notes' verdict on a commitment (SPEC §11): "Bedömning: delvis genomfört – <why>." where the
+/// verdict is the status, and with the status the figures give where it is not ("… Beräknat: efter plan."), so
+/// the verdict never hides the figures.
+#[must_use]
+pub fn assessment_line(texts: &Texts, c: &Commitment, p: &CommitmentProgress) -> Option<String> {
+    let a = p.assessment.as_ref()?;
+    let verdict = verdict_label(texts, a.verdict);
+    let justification = terminated(&paragraphs(&a.justification).join(" "));
+    if verdict_is_status(c) {
+        return Some(texts.render("assessment_line", context! { verdict => verdict, justification => justification }));
+    }
+    let computed = status_label(texts, p.computed_status.unwrap_or(p.status)).to_lowercase();
+    Some(texts.render(
+        "assessment_computed",
+        context! { verdict => verdict, justification => justification, computed => computed },
+    ))
+}
+
+/// The internal note of a commitment, marked as such (internal edition only: the caller decides).
+#[must_use]
+pub fn internal_note_line(texts: &Texts, p: &CommitmentProgress) -> Option<String> {
+    let note = p.internal_note.as_deref()?;
+    Some(texts.render("internal_note", context! { note => paragraphs(note).join("\n") }))
+}
+
+/// A free text from the notes as its paragraphs: a blank line starts a new one, a single line break is only where
+/// the writer's editor wrapped it.
+#[must_use]
+pub fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                out.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        out.push(current.join(" "));
+    }
+    out
+}
+
+/// A sentence with its full stop: one is added unless it ends in a mark of its own.
+fn terminated(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?', '…']) || text.is_empty() {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// "Hastighetskontroller …: 28 (I fas)" for each commitment `party` takes part in (milestones as "1/2"); a joint
@@ -253,6 +328,15 @@ mod tests {
             let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
             assert!(ratio >= 4.5, "{status:?}: contrast {ratio:.2} is under 4.5");
         }
+    }
+
+    #[test]
+    fn notes_keep_their_paragraphs_and_end_their_sentences() {
+        assert_eq!(paragraphs("  Rad ett\nfortsätter.\n\n\nNytt stycke  \n"), ["Rad ett fortsätter.", "Nytt stycke"]);
+        assert!(paragraphs(" \n ").is_empty());
+        assert_eq!(terminated("Två av fem"), "Två av fem.");
+        assert_eq!(terminated("Klart! "), "Klart!");
+        assert_eq!(terminated("Klart."), "Klart.");
     }
 
     #[test]

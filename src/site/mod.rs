@@ -78,6 +78,8 @@ struct SiteEntry<'a> {
     pledge: &'a Pledge,
     pledges: Vec<CommitmentProgress>,
     records: RecordCounts,
+    /// The follow-up notes' summary, as its paragraphs (none without notes).
+    summary: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +88,7 @@ struct FollowUpView {
     heading: String,
     published: String,
     pdf: String,
+    summary: Vec<String>,
     rows: Vec<SummaryRow>,
 }
 
@@ -108,7 +111,8 @@ fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<SiteEntry<'a>
         return Ok(None);
     };
     let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
-    Ok(Some(SiteEntry { entry, pledge, pledges: results.commitments(), records: results.records }))
+    let summary = results.summary.as_deref().map(words::paragraphs).unwrap_or_default();
+    Ok(Some(SiteEntry { entry, pledge, pledges: results.commitments(), records: results.records, summary }))
 }
 
 fn rows(texts: &Texts, p: &SiteEntry) -> Vec<SummaryRow> {
@@ -154,7 +158,7 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
         generated_line => texts.render("generated_line", context! { generated => generated_text.clone() }),
         intro => intro(texts, pledge, &as_of, days(pledge, m.as_of), days(pledge, pledge.end)),
         focus_areas => pledge.focus_areas.clone(),
-        rows => Serde(rows(texts, p)), commitments => commitments, parties => parties, quality => quality, reasons => reasons,
+        summary => p.summary.clone(), rows => Serde(rows(texts, p)), commitments => commitments, parties => parties, quality => quality, reasons => reasons,
         signed_line => texts.render("signed_line", context! { place => pledge.signed_place.clone(), date => format::date(pledge.signed_on, lang) }),
         signatories => pledge.signatories.iter().map(|s| context! { name => s.name.clone(), title => s.title.clone() }).collect::<Vec<_>>(),
         pdf => public_pdf(p.entry),
@@ -163,7 +167,8 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
 }
 
 /// One commitment of the HTML report: the same sections as in the PDF, for its kind. Built from the public
-/// `results.json`, which holds no notes; none are asked for here either.
+/// `results.json`, which holds no evidence notes and no internal note; none are asked for here either. The
+/// follow-up notes' assessment and public comment are shown, as in the PDF.
 fn commitment_view(texts: &Texts, pledge: &Pledge, c: &Commitment, cp: &CommitmentProgress) -> Value {
     let lang = texts.language();
     let bar = has_bar(c, cp).then(|| {
@@ -189,6 +194,8 @@ fn commitment_view(texts: &Texts, pledge: &Pledge, c: &Commitment, cp: &Commitme
         heading => format!("{} ({})", c.title, parties_label(texts, pledge, c)),
         text => c.text.replace(['\u{a0}', '\n'], " "),
         sentence => progress_sentence(texts, pledge, c, cp),
+        assessment => words::assessment_line(texts, c, cp),
+        comment => cp.comment.as_deref().map(words::paragraphs).unwrap_or_default(),
         bar => bar,
         months => months,
         buckets_heading => buckets_heading,
@@ -335,6 +342,7 @@ impl<'a> Pages<'a> {
             heading: heading(self.texts, p),
             published: self.texts.render("site_published", context! { date => published }),
             pdf: public_pdf(p.entry),
+            summary: p.summary.clone(),
             rows: rows(self.texts, p),
         })
     }
@@ -362,9 +370,10 @@ fn feed(pages: &Pages, published: &[SiteEntry]) -> Result<String, SiteError> {
                 title => format!("{}: {}", p.pledge.title, heading(texts, p)),
                 document => m.document.clone(), period => m.period.clone(), updated => m.generated_at.clone(),
                 pdf => public_pdf(p.entry),
-                summary => summary_rows(texts, p.pledge, &p.pledges).into_iter()
+                summary => p.summary.iter().cloned().chain(std::iter::once(
+                    summary_rows(texts, p.pledge, &p.pledges).into_iter()
                     .map(|r| format!("{}: {} ({})", r.title, r.achieved, r.chip.status))
-                    .collect::<Vec<_>>().join("; "),
+                    .collect::<Vec<_>>().join("; "))).collect::<Vec<_>>().join(" "),
             }
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Shared test helpers: a copy of the shipped configuration in a temporary folder, and the `lofte` binary.
 #![allow(dead_code)]
 
+pub mod rendered;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
@@ -103,5 +104,34 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }
+    }
+}
+
+/// A copy of `tests/fixtures/<name>` in a temporary folder (at `<tmp>/<name>`), run with the settings files in it;
+/// outputs go wherever those settings say, inside the temporary folder.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    name: String,
+}
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("tests/fixtures").join(name), &dir.path().join(name));
+        Scratch { dir, name: name.to_string() }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Runs `lofte --config <copy>/<config> ARGS` in the temporary folder and requires it to succeed.
+    pub fn lofte(&self, config: &str, args: &[&str]) -> Output {
+        let config = self.path(&format!("{}/{config}", self.name));
+        let mut all = vec!["--config", config.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = lofte_in(self.dir.path(), &all);
+        assert_eq!(out.status.code(), Some(0), "lofte {args:?}: {}", stderr(&out));
+        out
     }
 }

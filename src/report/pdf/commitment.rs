@@ -17,6 +17,8 @@ use crate::report::templates::Texts;
 
 /// Bars and chips in the brand's blue.
 const BLUE: (f32, f32, f32) = (0.16, 0.27, 0.45);
+/// Internal notes in the dark red of the internal edition's label, so they stand out from what the public reads.
+const INTERNAL: (f32, f32, f32) = (0.55, 0.12, 0.1);
 
 /// The section of commitment `c`.
 pub(super) fn section(page: &mut Layout, input: &ReportInput, texts: &Texts, c: &Commitment, p: &CommitmentProgress) {
@@ -26,6 +28,7 @@ pub(super) fn section(page: &mut Layout, input: &ReportInput, texts: &Texts, c: 
     page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
     page.space(2.0);
     page.paragraph(&words::progress_sentence(texts, pledge, c, p), Style::body(10.0));
+    notes(page, input, texts, c, p);
     if p.publications > 0 {
         page.paragraph(&texts.render("publications_line", context! { count => p.publications }), Style::body(9.0));
     }
@@ -45,6 +48,24 @@ pub(super) fn section(page: &mut Layout, input: &ReportInput, texts: &Texts, c: 
         page.paragraph(&line, Style::body(9.5));
     }
     page.space(4.0);
+}
+
+/// The follow-up notes under the status line: the assessment, the public comment, and the internal note in the
+/// internal edition alone.
+fn notes(page: &mut Layout, input: &ReportInput, texts: &Texts, c: &Commitment, p: &CommitmentProgress) {
+    if let Some(line) = words::assessment_line(texts, c, p) {
+        page.paragraph(&line, Style::body(10.0));
+    }
+    for paragraph in p.comment.as_deref().map(words::paragraphs).unwrap_or_default() {
+        page.space(1.5);
+        page.paragraph(&paragraph, Style::body(10.0));
+    }
+    if input.edition == Edition::Internal {
+        if let Some(line) = words::internal_note_line(texts, p) {
+            page.space(1.5);
+            page.paragraph(&line, Style::body(10.0).colored(INTERNAL));
+        }
+    }
 }
 
 /// A rate's buckets: dates, target, done and status, one row each.
