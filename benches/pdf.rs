@@ -31,7 +31,7 @@ fn main() {
         edition: Edition::Public,
         generated_at: chrono::DateTime::from_timestamp(1_625_122_800, 0).expect("time"),
         input_hash: &hash,
-        provisional: false,
+        stamp: lofte::report::Stamp::None,
         max_rejected_rows: 200,
     };
     let runs = 30;

@@ -41,7 +41,7 @@ fn stages(c: &mut Criterion) {
         edition: Edition::Public,
         generated_at: chrono::DateTime::from_timestamp(1_625_122_800, 0).expect("time"),
         input_hash: &hash,
-        provisional: false,
+        stamp: lofte::report::Stamp::None,
         max_rejected_rows: 200,
     };
     c.bench_function("sample: render public PDF", |b| b.iter(|| pdf::render(&input, &texts).expect("render")));

@@ -109,7 +109,15 @@ pub enum Command {
         #[arg(long)]
         rebuild: bool,
     },
-    /// Last runs, next runs and pending deliveries.
+    /// Release a draft waiting for review: exactly its figures, to the public list and the site.
+    ///
+    /// Example: lofte approve --period 2021-H1 --by "Anders Pleijel, lokalpolischef"
+    Approve(crate::review_cli::ApproveArgs),
+    /// Drop a draft waiting for review; a new publish makes a new draft.
+    ///
+    /// Example: lofte reject --period 2021-H1 --reason "Fel i underlaget för maj"
+    Reject(crate::review_cli::RejectArgs),
+    /// Last runs, next runs, drafts waiting for review and pending deliveries.
     ///
     /// Example: lofte status
     Status,
@@ -327,6 +335,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let config = cli.load_config()?;
             deliver(&config, *retry, *rebuild).await
         }
+        Command::Approve(args) => {
+            let config = cli.load_config()?;
+            out!("{}", crate::review_cli::approve(&config, args).await?);
+            Ok(())
+        }
+        Command::Reject(args) => {
+            let config = cli.load_config()?;
+            out!("{}", crate::review_cli::reject(&config, args)?);
+            Ok(())
+        }
         Command::Status => {
             let config = cli.load_config()?;
             status(&config)
@@ -360,7 +378,7 @@ async fn report(config: &Config, args: &ReportArgs, records: &RecordsOverride) -
                 edition: args.edition,
                 generated_at,
                 input_hash: &hash,
-                provisional: follow_up.provisional,
+                stamp: crate::report::Stamp::provisional(follow_up.provisional),
                 max_rejected_rows: config.max_rejected_rows,
             };
             let bytes = crate::report::pdf::render(&input, &texts)?;
@@ -387,6 +405,7 @@ fn status(config: &Config) -> Result<(), CliError> {
         outln!("  {}  {:<8} {:<9} {}", r.started_at, r.period, r.outcome.key(), r.message);
     }
     out!("{}", crate::check::next_runs(config));
+    out!("{}", crate::review_cli::drafts(config)?);
     let outbox = crate::deliver::outbox::Outbox::open_read_only(&config.state_dir).map_err(deliver_error)?;
     let rows = match &outbox {
         Some(outbox) => outbox.all().map_err(deliver_error)?,

@@ -41,6 +41,7 @@ pub mod pledge;
 pub mod problem;
 pub mod progress;
 pub mod report;
+pub(crate) mod review_cli;
 pub(crate) mod schedule;
 pub(crate) mod signals;
 pub(crate) mod site;

@@ -88,6 +88,60 @@ pub struct Manifest {
     /// Why this version replaced the one before (`publish --force --reason`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correction: Option<String>,
+    /// Review before release (SPEC §11): absent when the follow-up was released without review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+}
+
+impl Manifest {
+    /// Whether this version replaces one the public had: without review any later version; with review a version
+    /// made with `publish --force --reason` after an approved one (a draft replaced before approval is not).
+    #[must_use]
+    pub fn is_correction(&self) -> bool {
+        match &self.review {
+            None => self.version > 1,
+            Some(_) => self.correction.is_some(),
+        }
+    }
+
+    /// Whether this version reached (or may reach) the public: made without review, or approved.
+    #[must_use]
+    pub fn released(&self) -> bool {
+        self.review.as_ref().is_none_or(|r| r.state == ReviewState::Approved)
+    }
+}
+
+/// Where a reviewed follow-up stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    /// Waiting for review: only the reviewers have it.
+    Draft,
+    /// Approved and released to the public.
+    Approved,
+    /// Dropped; a new `publish` makes a new draft.
+    Rejected,
+}
+
+/// The review of one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// Draft, approved or rejected.
+    pub state: ReviewState,
+    /// When the draft was made (RFC 3339).
+    pub drafted_at: String,
+    /// Who approved it ("Namn, titel").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// When it was approved or rejected (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_because: Option<String>,
+    /// When the reviewers were reminded (RFC 3339); a draft is reminded about once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<String>,
 }
 
 fn first_version() -> u32 {
@@ -206,11 +260,39 @@ impl Archive {
         version: u32,
         change: impl FnOnce(&mut BTreeMap<String, String>) -> bool,
     ) -> Result<bool, ArchiveError> {
+        self.update_manifest(document, period, version, |m| change(&mut m.deliveries))
+    }
+
+    /// Changes the review record of the current entry of `document` and `period` if it is still `version` and has
+    /// one, under the same lock as [`Archive::update_deliveries`].
+    pub fn update_review(
+        &self,
+        document: &str,
+        period: &str,
+        version: u32,
+        change: impl FnOnce(&mut Review),
+    ) -> Result<bool, ArchiveError> {
+        self.update_manifest(document, period, version, |m| {
+            let Some(review) = m.review.as_mut() else { return false };
+            change(review);
+            true
+        })
+    }
+
+    /// Rewrites the manifest of the current entry of `document` and `period`, if it is still `version` and `change`
+    /// says it changed something, atomically and under the archive's manifest lock.
+    fn update_manifest(
+        &self,
+        document: &str,
+        period: &str,
+        version: u32,
+        change: impl FnOnce(&mut Manifest) -> bool,
+    ) -> Result<bool, ArchiveError> {
         let lock_path = self.root.join(LOCK_FILE);
         let lock = File::options().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
         lock.lock().map_err(io(&lock_path))?;
         let Some(mut entry) = self.current(document, period)? else { return Ok(false) };
-        if entry.manifest.version != version || !change(&mut entry.manifest.deliveries) {
+        if entry.manifest.version != version || !change(&mut entry.manifest) {
             return Ok(false);
         }
         let json = manifest_json(&entry.manifest, &entry.dir)?;
@@ -281,14 +363,28 @@ impl Archive {
         Ok(entries)
     }
 
-    /// The as-of dates of the current publications of `document`, except `period`'s own.
+    /// The as-of dates of the released publications of `document`, except `period`'s own (a draft counts once it
+    /// is approved: SPEC §11).
     pub fn publications(&self, document: &str, except_period: &str) -> Result<Vec<chrono::NaiveDate>, ArchiveError> {
         Ok(self
-            .list()?
+            .released()?
             .into_iter()
-            .filter(|e| !e.superseded && e.manifest.document == document && e.manifest.period != except_period)
+            .filter(|e| e.manifest.document == document && e.manifest.period != except_period)
             .map(|e| e.manifest.as_of)
             .collect())
+    }
+
+    /// For each document and period, its newest released version (made without review, or approved): what the
+    /// public has. A draft or a rejected version after it leaves the released one in place.
+    pub fn released(&self) -> Result<Vec<Entry>, ArchiveError> {
+        let mut newest: BTreeMap<(String, String), Entry> = BTreeMap::new();
+        for entry in self.list()?.into_iter().filter(|e| e.manifest.released()) {
+            let key = (entry.manifest.document.clone(), entry.manifest.period.clone());
+            if newest.get(&key).is_none_or(|e| e.manifest.version < entry.manifest.version) {
+                newest.insert(key, entry);
+            }
+        }
+        Ok(newest.into_values().collect())
     }
 
     /// Re-hashes every file of every entry. Returns one line per file that is missing, changed or unexpected.

@@ -71,6 +71,8 @@ pub struct Config {
     /// At most this many rejected rows are listed in the internal edition (and so in its mail); the rest are
     /// counted per reason and kept in `rejected.csv` in the archive.
     pub max_rejected_rows: usize,
+    /// Review before release (SPEC §11).
+    pub review: ReviewConfig,
     /// Things worth fixing that do not stop lofte (for example an example baseline still in place).
     pub warnings: Vec<Problem>,
 }
@@ -204,6 +206,17 @@ pub struct Freshness {
     pub max_age_days: Option<u32>,
     /// Refuse to publish (instead of warning) when the rule is broken.
     pub refuse_publish: bool,
+}
+
+/// `[review]`: whether a follow-up waits for approval before it reaches the public, and who reviews it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewConfig {
+    /// `publish` and scheduled runs make drafts that `lofte approve` releases.
+    pub required: bool,
+    /// The roles that get a draft's internal edition (default police chief and board chair).
+    pub reviewers: Vec<crate::edition::Role>,
+    /// A reminder goes to the reviewers when a draft has waited this many days.
+    pub remind_after_days: u32,
 }
 
 impl Config {

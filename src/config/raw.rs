@@ -27,6 +27,16 @@ pub(super) struct RawSettings {
     pub schedule: RawSchedule,
     #[serde(default)]
     pub report: RawReport,
+    #[serde(default)]
+    pub review: RawReview,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReview {
+    pub required: Option<bool>,
+    pub reviewers: Option<Spanned<Vec<Spanned<String>>>>,
+    pub remind_after_days: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]

@@ -53,6 +53,7 @@ pub(super) fn from_text(
     check_mail(&raw.mail, &mut problems);
     let smtp_settings = smtp(env, raw.smtp.url.as_ref(), &mut problems, &mut others);
     let schedule = schedule(raw.schedule, &mut problems);
+    let review = review(&raw.review, &mut problems);
 
     others.extend(problems.list);
     if !others.is_empty() {
@@ -79,6 +80,7 @@ pub(super) fn from_text(
         smtp: SmtpConfig { settings: smtp_settings, timeout_secs: raw.smtp.timeout_secs.unwrap_or(60) },
         schedule,
         max_rejected_rows: raw.report.max_rejected_rows.unwrap_or(DEFAULT_MAX_REJECTED_ROWS),
+        review,
         freshness: Freshness { max_age_days: raw.freshness.max_age_days, refuse_publish: raw.freshness.refuse_publish },
         warnings,
     })
@@ -394,5 +396,37 @@ fn api_url_problem(text: &str) -> Option<String> {
         Ok(u) if u.scheme() == "https" => None,
         Ok(u) if u.scheme() == "http" && u.host().is_some_and(|h| is_loopback_host(&h)) => None,
         Ok(_) => Some(format!("API URL {text:?} must use https:// (plain http is allowed to a loopback address only)")),
+    }
+}
+
+/// `[review]`: off unless `required = true`; reviewers are roles, by default the police chief and the board chair
+/// (the public list reviews nothing: it is who the review protects).
+fn review(raw: &super::raw::RawReview, problems: &mut Problems) -> super::ReviewConfig {
+    use crate::edition::Role;
+    let mut reviewers = Vec::new();
+    match &raw.reviewers {
+        None => reviewers.extend([Role::PoliceChief, Role::BoardChair]),
+        Some(list) => {
+            for role in list.get_ref() {
+                match Role::from_key(role.get_ref()) {
+                    Some(Role::PublicList) => problems
+                        .at(role.span(), "the public list cannot review a draft: name police_chief and/or board_chair"),
+                    Some(r) if !reviewers.contains(&r) => reviewers.push(r),
+                    Some(_) => problems.at(role.span(), format!("reviewer {:?} is named twice", role.get_ref())),
+                    None => problems.at(
+                        role.span(),
+                        format!("reviewer {:?} is not a role: write police_chief or board_chair", role.get_ref()),
+                    ),
+                }
+            }
+            if list.get_ref().is_empty() {
+                problems.at(list.span(), "reviewers is empty: name police_chief and/or board_chair");
+            }
+        }
+    }
+    super::ReviewConfig {
+        required: raw.required.unwrap_or(false),
+        reviewers,
+        remind_after_days: raw.remind_after_days.unwrap_or(7),
     }
 }

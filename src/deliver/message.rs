@@ -97,7 +97,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let summary = (!summary_paragraphs.is_empty()).then(|| summary_paragraphs.join("\n\n"));
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
-    let corrected = m.version > 1;
+    let corrected = m.is_correction();
     let subject = texts.render(if corrected { "mail_subject_correction" } else { "mail_subject" }, vars.clone());
     let correction = corrected.then(|| {
         let line = texts.plain("mail_correction");

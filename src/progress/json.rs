@@ -214,6 +214,24 @@ pub enum ResultsError {
 }
 
 impl Results {
+    /// The follow-up as [`Progress`], to render an archived follow-up again (an approved draft's public edition):
+    /// the figures are the archived ones, rounded as published.
+    #[must_use]
+    pub fn into_progress(self) -> Progress {
+        let pledges = self.commitments();
+        Progress {
+            document: self.document,
+            period: self.period,
+            as_of: self.as_of,
+            days_elapsed: self.days_elapsed,
+            days_total: self.days_total,
+            pledges,
+            by_party: self.by_party,
+            summary: self.summary,
+            records: self.records,
+        }
+    }
+
     /// Reads an archived `results.json`.
     pub fn read(path: &Path) -> Result<Results, ResultsError> {
         let bytes = std::fs::read(path).map_err(|source| ResultsError::Io { path: path.to_path_buf(), source })?;

@@ -49,10 +49,40 @@ pub struct ReportInput<'a> {
     pub generated_at: DateTime<Utc>,
     /// SHA-256 of the input rows, hex.
     pub input_hash: &'a str,
-    /// The as-of date has not passed: the figures are a forecast, and every page says so.
-    pub provisional: bool,
+    /// What every page says across its top: a forecast, a draft, or who approved it (SPEC §11).
+    pub stamp: Stamp,
     /// At most this many rejected rows are listed (internal edition); the rest are in `rejected.csv`.
     pub max_rejected_rows: usize,
+}
+
+/// The line across the top of every page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    /// A released follow-up made without review.
+    None,
+    /// The as-of date has not passed: the figures are a forecast.
+    Provisional,
+    /// A draft that nobody has reviewed yet.
+    Draft,
+    /// Reviewed and approved.
+    Approved {
+        /// Who approved it ("Namn, titel").
+        by: String,
+        /// When.
+        on: chrono::NaiveDate,
+    },
+}
+
+impl Stamp {
+    /// The provisional stamp when `provisional`, else none.
+    #[must_use]
+    pub fn provisional(provisional: bool) -> Stamp {
+        if provisional {
+            Stamp::Provisional
+        } else {
+            Stamp::None
+        }
+    }
 }
 
 /// SHA-256 (hex) of every input row in input order, accepted or not: the fingerprint of the data behind a report.

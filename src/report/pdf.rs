@@ -44,7 +44,15 @@ pub fn render(input: &ReportInput, texts: &Texts) -> Result<Vec<u8>, ReportError
     signatories(&mut page, input, texts);
 
     let short_hash: String = input.input_hash.chars().take(12).collect();
-    let stamp = input.provisional.then(|| texts.plain("provisional_stamp"));
+    let stamp = match &input.stamp {
+        super::Stamp::None => None,
+        super::Stamp::Provisional => Some(texts.plain("provisional_stamp")),
+        super::Stamp::Draft => Some(texts.plain("draft_stamp")),
+        super::Stamp::Approved { by, on } => Some(texts.render(
+            "approved_stamp",
+            minijinja::context! { by => by.clone(), date => super::format::date(*on, texts.language()) },
+        )),
+    };
     let pages = page.finish(stamp.as_deref(), |n, total| {
         texts.render(
             "footer",

@@ -271,12 +271,12 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
     Ok(SiteWritten { index: site.join("index.html"), left_out })
 }
 
-/// The current entries whose files still match their manifest, and what was found changed in the others: only
-/// verified entries reach the public.
+/// The released entries (made without review, or approved: never a draft) whose files still match their manifest,
+/// and what was found changed in the others: only verified, released entries reach the public.
 fn verified_entries(archive: &Archive) -> Result<(Vec<Entry>, Vec<String>), SiteError> {
     let mut left_out = Vec::new();
     let mut entries = Vec::new();
-    for entry in archive.list()?.into_iter().filter(|e| !e.superseded) {
+    for entry in archive.released()? {
         let problems = crate::archive::verify_entry(&entry)?;
         if problems.is_empty() {
             entries.push(entry);

@@ -2,6 +2,8 @@
 //! progress → report → archive → deliver → the public site (after delivery, so that a site that cannot be
 //! written never holds up the mail).
 
+pub mod review;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +83,19 @@ pub enum PipelineError {
     /// `LOFTE_NOW` is set but not a time.
     #[error(transparent)]
     Clock(#[from] crate::clock::ClockError),
+    /// A draft of the period waits for review.
+    #[error("a draft of {document} {period} ({since}) is waiting for review: release it with `lofte approve --period {period} --by \"Namn, titel\"`, drop it with `lofte reject --period {period} --reason \"…\"`, or replace it with `publish --force`")]
+    DraftWaiting {
+        /// Document id.
+        document: String,
+        /// Period name.
+        period: String,
+        /// When the draft was made.
+        since: String,
+    },
+    /// A review decision could not be made.
+    #[error(transparent)]
+    Review(#[from] review::ReviewError),
     /// The follow-up notes of the period have mistakes.
     #[error("the follow-up notes cannot be used:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Notes(Vec<crate::problem::Problem>),
@@ -99,6 +114,14 @@ impl PipelineError {
             | PipelineError::EarlyVerdict { .. }
             | PipelineError::Clock(_)
             | PipelineError::Notes(_)
+            | PipelineError::DraftWaiting { .. }
+            | PipelineError::Review(
+                review::ReviewError::NoDraft { .. }
+                | review::ReviewError::NotADraft { .. }
+                | review::ReviewError::ExampleFigure { .. }
+                | review::ReviewError::UnknownDocument(_)
+                | review::ReviewError::NoApprover,
+            )
             | PipelineError::Progress(ProgressError::AsOfOutsidePeriod { .. }) => 2,
             _ => 1,
         }
@@ -290,11 +313,11 @@ pub async fn publish(
     } else {
         Some(crate::state::RunLock::acquire(&config.state_dir, "publish").map_err(PipelineError::Busy)?)
     };
+    // Whether a new version may replace the current one: freely after a rejected draft, else only with --force.
+    let mut replace = options.force;
     if !options.dry_run {
         archive.clean_leftovers()?;
-        if !options.force {
-            refuse_republication(&archive, &document, period)?;
-        }
+        replace = may_replace(&archive, &document, period, options.force)?;
     }
     // Every earlier publication to the public list counts toward `aterrapportering`, and so does this one.
     let mut publications = archive.publications(&document, &period.name)?;
@@ -307,13 +330,18 @@ pub async fn publish(
     crate::fault::point("after-ingest");
     require_fresh(config, &follow_up)?;
     let input_hash = crate::report::input_hash(&follow_up.validated);
-    let files = entry_files(config, &follow_up, options.generated_at, &input_hash)?;
+    let stamp = if config.review.required {
+        crate::report::Stamp::Draft
+    } else {
+        crate::report::Stamp::provisional(follow_up.provisional)
+    };
+    let files = entry_files(config, &follow_up, options.generated_at, &input_hash, &stamp)?;
     crate::fault::point("after-render");
     let manifest = new_manifest(config, document, &follow_up, options, input_hash);
     if options.dry_run {
         return dry_run(config, manifest, &files, &follow_up);
     }
-    let entry = archive.write(manifest, &files, options.force)?;
+    let entry = archive.write(manifest, &files, replace)?;
     info!(dir = %entry.dir.display(), version = entry.manifest.version, "archived");
     crate::fault::point("after-archive");
     // Deliveries are recorded (and sent) before the site is built: a site that cannot be written must not keep
@@ -367,16 +395,26 @@ fn refuse_early_verdict(config: &Config, period: &Period) -> Result<(), Pipeline
     Ok(())
 }
 
-/// A published period is published again only with `--force`.
-fn refuse_republication(archive: &Archive, document: &str, period: &Period) -> Result<(), PipelineError> {
-    match archive.current(document, &period.name)? {
-        Some(earlier) => Err(ArchiveError::AlreadyPublished {
+/// Whether a new version of the period may replace the current one: always when there is none or it is a rejected
+/// draft; with `--force` for a released one (a correction) or a draft still waiting for review (replaced by a new
+/// draft); else the period is refused as published, or as waiting for review.
+fn may_replace(archive: &Archive, document: &str, period: &Period, force: bool) -> Result<bool, PipelineError> {
+    use crate::archive::ReviewState;
+    let Some(current) = archive.current(document, &period.name)? else { return Ok(force) };
+    match current.manifest.review.as_ref().map(|r| r.state) {
+        Some(ReviewState::Rejected) => Ok(true),
+        _ if force => Ok(true),
+        Some(ReviewState::Draft) => Err(PipelineError::DraftWaiting {
             document: document.to_string(),
             period: period.name.clone(),
-            generated_at: earlier.manifest.generated_at,
+            since: current.manifest.generated_at,
+        }),
+        _ => Err(ArchiveError::AlreadyPublished {
+            document: document.to_string(),
+            period: period.name.clone(),
+            generated_at: current.manifest.generated_at,
         }
         .into()),
-        None => Ok(()),
     }
 }
 
@@ -388,16 +426,27 @@ fn new_manifest(
     options: &PublishOptions,
     input_hash: String,
 ) -> Manifest {
+    let generated_at = options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // A draft goes to the reviewers only; the public list waits for `lofte approve` (SPEC §11).
+    let review = config.review.required.then(|| crate::archive::Review {
+        state: crate::archive::ReviewState::Draft,
+        drafted_at: generated_at.clone(),
+        approved_by: None,
+        decided_at: None,
+        rejected_because: None,
+        reminded_at: None,
+    });
     let deliveries = config
         .recipients
         .all()
+        .filter(|(role, _)| review.is_none() || config.review.reviewers.contains(role))
         .map(|(role, address)| (crate::deliver::delivery_key(role, address), DeliveryStatus::Pending.key().to_string()))
         .collect();
     Manifest {
         document,
         period: follow_up.period.name.clone(),
         as_of: follow_up.period.as_of,
-        generated_at: options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         config_hash: config.config_hash.clone(),
         input_hash,
@@ -405,6 +454,7 @@ fn new_manifest(
         deliveries,
         version: 1,
         correction: options.reason.clone(),
+        review,
     }
 }
 
@@ -475,6 +525,7 @@ fn entry_files<'a>(
     f: &'a FollowUp,
     generated_at: DateTime<Utc>,
     hash: &str,
+    stamp: &crate::report::Stamp,
 ) -> Result<Vec<(String, Body<'a>)>, PipelineError> {
     let texts = Texts::load(config.language).map_err(ReportError::from)?;
     let mut files = Vec::new();
@@ -486,7 +537,7 @@ fn entry_files<'a>(
             edition,
             generated_at,
             input_hash: hash,
-            provisional: f.provisional,
+            stamp: stamp.clone(),
             max_rejected_rows: config.max_rejected_rows,
         };
         let name = crate::report::pdf_name(&f.pledge.id, &f.period.name, edition);
