@@ -510,6 +510,18 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
             m.period,
             done.dir.display()
         );
+    } else if m.review.is_some() {
+        let reviewers: Vec<&str> = config.review.reviewers.iter().map(|r| r.key()).collect();
+        outln!(
+            "drafted {} {}: {} ({} files); waiting for review by {}: nothing goes to the public list or the site until \
+             `lofte approve --period {} --by \"Namn, titel\"`",
+            m.document,
+            m.period,
+            done.dir.display(),
+            m.files.len(),
+            reviewers.join(" and "),
+            m.period
+        );
     } else {
         outln!("published {} {}: {} ({} files)", m.document, m.period, done.dir.display(), m.files.len());
     }
