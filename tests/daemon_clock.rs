@@ -11,8 +11,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use chrono_tz::Europe::Stockholm;
 use common::smtp::SmtpServer;
+use common::wait::{stockholm, until, within};
 use common::Fixture;
 use lofte::clock::{Clock, TestClock};
 use lofte::config::{Config, Env, ScheduledRun};
@@ -28,14 +28,6 @@ const RECIPIENTS: [&str; 3] = [
     "medborgarloften@lista.oskarshamn.example.se",
 ];
 
-/// How long (real time) a test waits for the daemon before it fails: a publication takes seconds in a debug build.
-const LIMIT: Duration = Duration::from_secs(120);
-
-/// A wall-clock time in Stockholm, as UTC.
-fn stockholm(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-    Stockholm.with_ymd_and_hms(y, mo, d, h, mi, s).single().unwrap().with_timezone(&Utc)
-}
-
 /// The fixture's configuration, mailing through `smtp_url` (or writing .eml files to the outbox without one).
 fn load(f: &Fixture, smtp_url: Option<&str>) -> Config {
     Config::load(&f.config(), &Env { smtp_url: smtp_url.map(str::to_string) }).unwrap()
@@ -46,21 +38,6 @@ fn runs(config: &Config) -> Vec<RunRecord> {
     let mut runs = last_runs(&config.state_dir, 1000).unwrap();
     runs.reverse();
     runs
-}
-
-/// Fails the test if `future` takes longer than [`LIMIT`].
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, future).await.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
-
-/// Polls `done` until it holds, failing the test after [`LIMIT`].
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    within(what, async {
-        while !done() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
 }
 
 /// Waits until the daemon sleeps toward a deadline after the clock's time, i.e. it has done what the last move made

@@ -142,6 +142,10 @@ pub struct Review {
     /// When the reviewers were reminded (RFC 3339); a draft is reminded about once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminded_at: Option<String>,
+    /// The draft's example figures, as `commitment: figure`: a draft made with one is never approved (its figures
+    /// were computed with it), however the pledge document reads by then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
 }
 
 fn first_version() -> u32 {
@@ -263,20 +267,17 @@ impl Archive {
         self.update_manifest(document, period, version, |m| change(&mut m.deliveries))
     }
 
-    /// Changes the review record of the current entry of `document` and `period` if it is still `version` and has
-    /// one, under the same lock as [`Archive::update_deliveries`].
+    /// Changes the review record of the current entry of `document` and `period` if it is still `version`, has
+    /// one, and `change` says it changed it, under the same lock as [`Archive::update_deliveries`]. Returns whether
+    /// the manifest was rewritten.
     pub fn update_review(
         &self,
         document: &str,
         period: &str,
         version: u32,
-        change: impl FnOnce(&mut Review),
+        change: impl FnOnce(&mut Review) -> bool,
     ) -> Result<bool, ArchiveError> {
-        self.update_manifest(document, period, version, |m| {
-            let Some(review) = m.review.as_mut() else { return false };
-            change(review);
-            true
-        })
+        self.update_manifest(document, period, version, |m| m.review.as_mut().is_some_and(change))
     }
 
     /// Rewrites the manifest of the current entry of `document` and `period`, if it is still `version` and `change`
@@ -385,6 +386,19 @@ impl Archive {
             }
         }
         Ok(newest.into_values().collect())
+    }
+
+    /// The newest released version (made without review, or approved) of `document` and `period`, current or
+    /// superseded, reading only that document's folder.
+    pub fn newest_released(&self, document: &str, period: &str) -> Result<Option<Entry>, ArchiveError> {
+        let doc_dir = self.root.join(document);
+        if !doc_dir.is_dir() {
+            return Ok(None);
+        }
+        Ok(document_entries(&doc_dir)?
+            .into_iter()
+            .filter(|e| e.manifest.period == period && e.manifest.released())
+            .max_by_key(|e| e.manifest.version))
     }
 
     /// Re-hashes every file of every entry. Returns one line per file that is missing, changed or unexpected.

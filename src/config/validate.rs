@@ -12,7 +12,7 @@ use super::{
     ApiConfig, Config, Env, Freshness, Language, MailConfig, Recipients, ScheduleConfig, ScheduledRun, SmtpConfig,
     SmtpSettings, SourceConfig,
 };
-use crate::pledge::{self, Target};
+use crate::pledge;
 use crate::problem::{Problem, Problems};
 use crate::schedule;
 
@@ -178,11 +178,7 @@ fn pledges(
         match pledge::parse(&file, &text) {
             Ok(p) => {
                 for c in &p.commitments {
-                    let baseline = match &c.target {
-                        Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } => baseline.to_string(),
-                        Target::Outcome { baseline, .. } => baseline.to_string(),
-                        _ => String::new(),
-                    };
+                    let baseline = c.target.baseline_text().unwrap_or_default();
                     if c.target.example_baseline() {
                         warnings.push(Problem::whole(
                             &file,
@@ -421,6 +417,13 @@ fn review(raw: &super::raw::RawReview, problems: &mut Problems) -> super::Review
             }
             if list.get_ref().is_empty() {
                 problems.at(list.span(), "reviewers is empty: name police_chief and/or board_chair");
+            } else if raw.required == Some(true) && reviewers.len() < 2 {
+                // The internal edition is rendered once, as the draft the reviewers read; an internal recipient
+                // outside the review would get that draft as the follow-up (docs/review.md).
+                problems.at(
+                    list.span(),
+                    "with review on, both internal roles review the draft (their internal edition is the draft they read): write reviewers = [\"police_chief\", \"board_chair\"] or leave the key out",
+                );
             }
         }
     }

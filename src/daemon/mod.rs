@@ -176,6 +176,7 @@ pub async fn run(
     let mut after = clock.now();
     if !shutdown.requested() {
         catch_up(&config, &entries, records, clock, after, &mut retries, &mut shutdown).await;
+        remind(&config, clock).await;
     }
 
     while !shutdown.requested() {
@@ -183,10 +184,15 @@ pub async fn run(
         let now = clock.now();
         let next_run =
             entries.iter().filter_map(|(c, _)| schedule::next_run(c, tz, after)).map(|at| at.with_timezone(&Utc)).min();
-        let wake = [next_run, next_delivery(&config, now), retries.values().map(|(at, _)| *at).min()]
-            .into_iter()
-            .flatten()
-            .min();
+        let wake = [
+            next_run,
+            next_delivery(&config, now),
+            retries.values().map(|(at, _)| *at).min(),
+            crate::deliver::remind::next(&config),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let deadline = wake.map_or(now + MAX_SLEEP, |w| w.min(now + MAX_SLEEP));
         tokio::select! {
             biased;
@@ -239,6 +245,7 @@ pub async fn run(
                 error!("delivery: {e}");
             }
         }
+        remind(&config, clock).await;
     }
     info!("daemon stopped");
     Ok(())
@@ -295,6 +302,15 @@ fn next_delivery(config: &Config, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let rows = outbox.due(i64::MAX, true).ok()?;
     let at = rows.iter().map(|r| r.next_attempt_at).min().and_then(|t| DateTime::from_timestamp(t, 0))?;
     Some(now + (at - Utc::now()))
+}
+
+/// Reminds the reviewers of every draft that has waited long enough (docs/review.md); a failure is logged.
+async fn remind(config: &Config, clock: &dyn Clock) {
+    match crate::deliver::remind::send_due(config, clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => info!(messages = n, "reminded reviewers of drafts waiting for review"),
+        Err(e) => error!("reminders: {e}"),
+    }
 }
 
 /// When a run that ended with `outcome` must be tried again, if it must.

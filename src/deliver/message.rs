@@ -12,10 +12,9 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment};
 
 use super::outbox::Row;
-use crate::archive::Entry;
-use crate::archive::RESULTS_FILE;
+use crate::archive::{Entry, Manifest, ReviewState, RESULTS_FILE};
 use crate::config::{Config, Language};
-use crate::edition::Role;
+use crate::edition::{Edition, Role};
 use crate::hash::sha256;
 use crate::pledge::Pledge;
 use crate::progress::json::{Results, ResultsError};
@@ -90,7 +89,12 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let pdf_path = entry.dir.join(crate::report::pdf_name(&m.document, &m.period, edition));
     let pdf = std::fs::read(&pdf_path).map_err(|source| MessageError::Attachment { path: pdf_path.clone(), source })?;
     let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
-    let rows = summary_rows(texts, pledge, &results.commitments());
+    let mut rows = summary_rows(texts, pledge, &results.commitments());
+    // The internal edition of a draft goes to the reviewers (SPEC §11): it says so, and how to decide on it.
+    let draft = edition == Edition::Internal && is_draft(m);
+    if draft {
+        mark_examples(texts, pledge, &mut rows);
+    }
     // The follow-up notes' summary near the top; the archived results.json is the public one, so the mail holds
     // no internal note whichever edition it carries.
     let summary_paragraphs = results.summary.as_deref().map(paragraphs).unwrap_or_default();
@@ -98,7 +102,14 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
 
     let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
     let corrected = m.is_correction();
-    let subject = texts.render(if corrected { "mail_subject_correction" } else { "mail_subject" }, vars.clone());
+    let mut subject = texts.render(if corrected { "mail_subject_correction" } else { "mail_subject" }, vars.clone());
+    let draft_line = draft.then(|| {
+        let (approve, reject) = decide_commands(config, m);
+        texts.render("mail_draft", context! { approve => approve, reject => reject })
+    });
+    if draft {
+        subject = texts.render("mail_subject_draft", context! { subject => subject });
+    }
     let correction = corrected.then(|| {
         let line = texts.plain("mail_correction");
         match &m.correction {
@@ -114,6 +125,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         as_of => format::date(m.as_of, lang), rows => Serde(&rows), attachment => attachment.clone(),
         edition => edition_label, unsubscribe => unsubscribe.clone(), subject => subject.clone(),
         correction => correction, summary => summary, summary_paragraphs => summary_paragraphs,
+        draft => draft_line,
     };
     let (text, html) = bodies(lang, &ctx)?;
 
@@ -178,6 +190,93 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     Ok(Built { message_id, envelope, bytes: message.formatted() })
 }
 
+/// Marks every example figure in a draft's rows, as the draft's PDF does, so that the reviewers see which to replace.
+fn mark_examples(texts: &Texts, pledge: &Pledge, rows: &mut [crate::report::words::SummaryRow]) {
+    for (row, c) in rows.iter_mut().zip(&pledge.commitments) {
+        if c.target.example_baseline() {
+            row.target = texts.render("example_figure_target", context! { target => row.target.clone() });
+        }
+    }
+}
+
+/// Whether `m` is a draft waiting for review.
+fn is_draft(m: &Manifest) -> bool {
+    m.review.as_ref().is_some_and(|r| r.state == ReviewState::Draft)
+}
+
+/// The commands that approve and reject the draft `m`: `lofte approve --period P --by "Namn, titel"` and `lofte
+/// reject --period P --reason "…"`, with `--document` when the configuration has more than one document.
+fn decide_commands(config: &Config, m: &Manifest) -> (String, String) {
+    let document = if config.pledges.len() > 1 { format!(" --document {}", m.document) } else { String::new() };
+    let by = match config.language {
+        Language::Sv => "Namn, titel",
+        Language::En => "Name, title",
+    };
+    (
+        format!("lofte approve --period {}{document} --by \"{by}\"", m.period),
+        format!("lofte reject --period {}{document} --reason \"…\"", m.period),
+    )
+}
+
+/// The reminder to one reviewer (`role`, `address`) that the draft `entry` of `pledge` has waited for review since
+/// its `drafted_at` (SPEC §11, `[review] remind_after_days`): a short plain-text message with the commands that
+/// approve or reject it, no attachment (the reviewer has the draft's PDF from the draft's own message). Dated
+/// `now`; its Message-ID is the same for the same (document, period, version, recipient), so a reminder sent
+/// again after a crash is recognisable as the same message.
+pub fn reminder(
+    config: &Config,
+    texts: &Texts,
+    entry: &Entry,
+    pledge: &Pledge,
+    role: Role,
+    address: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Built, MessageError> {
+    let lang = texts.language();
+    let m = &entry.manifest;
+    let drafted = m.review.as_ref().map_or(m.generated_at.as_str(), |r| r.drafted_at.as_str());
+    let drafted = chrono::DateTime::parse_from_rfc3339(drafted).map_or(now, |t| t.with_timezone(&chrono::Utc));
+    let days = (now - drafted).num_days().max(0);
+    let vars = context! { municipality => pledge.municipality.clone(), period => m.period.clone() };
+    let subject = texts.render("reminder_subject", vars.clone());
+    let draft_subject = texts.render(
+        "mail_subject_draft",
+        context! { subject => texts.render(if m.is_correction() { "mail_subject_correction" } else { "mail_subject" }, vars) },
+    );
+    let (approve, reject) = decide_commands(config, m);
+    let local = drafted.with_timezone(&config.schedule.timezone).date_naive();
+    let body = texts.render(
+        "reminder_body",
+        context! {
+            municipality => pledge.municipality.clone(), period => m.period.clone(), days => days,
+            drafted => format::date(local, lang), approve => approve, reject => reject, draft_subject => draft_subject,
+        },
+    );
+    let from: Mailbox = one_line("mail.from", &config.mail.from)?.parse().map_err(|source| MessageError::Address {
+        what: "mail.from",
+        value: config.mail.from.clone(),
+        source,
+    })?;
+    let to: Address = one_line("recipient", address)?.parse().map_err(|source| MessageError::Address {
+        what: "recipient",
+        value: address.to_string(),
+        source,
+    })?;
+    let key = sha256(format!("{}|{}|v{}|reminder|{role}|{address}", m.document, m.period, m.version).as_bytes());
+    let message_id = format!("<{}.{}.reminder.{role}.{}@{}>", m.document, m.period, &key[..16], from.email.domain());
+    let date = u64::try_from(now.timestamp()).unwrap_or(0);
+    let message = Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(None, to.clone()))
+        .subject(subject)
+        .message_id(Some(message_id.clone()))
+        .date(UNIX_EPOCH + Duration::from_secs(date))
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()))
+        .singlepart(SinglePart::plain(body))?;
+    let envelope = Envelope::new(Some(from.email), vec![to])?;
+    Ok(Built { message_id, envelope, bytes: message.formatted() })
+}
+
 fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), MessageError> {
     let (txt, html) = match lang {
         Language::Sv => (include_str!("../../templates/mail.sv.txt"), include_str!("../../templates/mail.sv.html")),
@@ -189,4 +288,75 @@ fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), Me
     env.add_template("mail.html", html)?;
     let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(MessageError::from);
     Ok((render("mail.txt")?, render("mail.html")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{Review, ReviewState};
+    use crate::config::Env;
+
+    fn draft_entry() -> Entry {
+        let manifest = Manifest {
+            document: "oskarshamn-2021".into(),
+            period: "2021-H1".into(),
+            as_of: chrono::NaiveDate::from_ymd_opt(2021, 6, 30).unwrap(),
+            generated_at: "2021-07-01T07:00:00Z".into(),
+            tool_version: "test".into(),
+            config_hash: String::new(),
+            input_hash: String::new(),
+            files: std::collections::BTreeMap::new(),
+            deliveries: std::collections::BTreeMap::new(),
+            version: 1,
+            correction: None,
+            review: Some(Review {
+                state: ReviewState::Draft,
+                drafted_at: "2021-07-01T07:00:00Z".into(),
+                approved_by: None,
+                decided_at: None,
+                rejected_because: None,
+                reminded_at: None,
+                examples: Vec::new(),
+            }),
+        };
+        Entry { dir: std::path::PathBuf::from("/nonexistent"), manifest, superseded: false }
+    }
+
+    #[test]
+    fn a_reminder_names_the_draft_how_long_it_has_waited_and_how_to_decide() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/lofte.toml");
+        let config = Config::load(&path, &Env::default()).unwrap();
+        let pledge = config.pledges[0].clone();
+        let texts = Texts::load(Language::Sv).unwrap();
+        let now =
+            chrono::DateTime::parse_from_rfc3339("2021-07-09T08:00:00+02:00").unwrap().with_timezone(&chrono::Utc);
+        let address = "lokalpolischef.vastervik@polisen.example.se";
+        let built = reminder(&config, &texts, &draft_entry(), &pledge, Role::PoliceChief, address, now).unwrap();
+        let again = reminder(&config, &texts, &draft_entry(), &pledge, Role::PoliceChief, address, now).unwrap();
+        assert_eq!(built.bytes, again.bytes, "the same reminder gives the same bytes");
+        assert!(built.message_id.contains(".reminder.police_chief."), "{}", built.message_id);
+        let decoded = mail_decode(&built.bytes);
+        assert_eq!(decoded.0, "Påminnelse: utkast väntar på granskning – Oskarshamns kommun 2021-H1");
+        for expected in [
+            "period 2021-H1, har väntat på granskning i 7 dagar (sedan 1 juli 2021)",
+            "Det har inte skickats till allmänheten.",
+            "lofte approve --period 2021-H1 --by \"Namn, titel\"",
+            "lofte reject --period 2021-H1 --reason \"…\"",
+            "Utkast för granskning: Uppföljning av medborgarlöftet: Oskarshamns kommun 2021-H1",
+        ] {
+            assert!(decoded.1.contains(expected), "{expected:?} missing from:\n{}", decoded.1);
+        }
+        assert!(!decoded.1.contains("HEMLIG"));
+        let english = Texts::load(Language::En).unwrap();
+        let built = reminder(&config, &english, &draft_entry(), &pledge, Role::BoardChair, address, now).unwrap();
+        let decoded = mail_decode(&built.bytes);
+        assert_eq!(decoded.0, "Reminder: draft waiting for review – Oskarshamns kommun 2021-H1");
+        assert!(decoded.1.contains("has waited for review for 7 days (since 1 July 2021)"), "{}", decoded.1);
+    }
+
+    /// The subject and plain-text body, decoded.
+    fn mail_decode(bytes: &[u8]) -> (String, String) {
+        let m = mail_parser::MessageParser::default().parse(bytes).unwrap();
+        (m.subject().unwrap().to_string(), m.body_text(0).unwrap().replace("\r\n", "\n"))
+    }
 }

@@ -13,6 +13,7 @@
 
 pub mod message;
 pub mod outbox;
+pub mod remind;
 pub mod transport;
 
 use std::collections::BTreeMap;

@@ -93,6 +93,17 @@ pub enum PipelineError {
         /// When the draft was made.
         since: String,
     },
+    /// With review on, a period the public has is published again without saying why: the new version is a
+    /// correction, and its approval would reach the public list without being marked as one.
+    #[error("{document} {period} was approved and released (version {version}): a new version is a correction; publish it with `--force --reason \"what was wrong\"` (the correction's mail and the site say the reason)")]
+    CorrectionWithoutReason {
+        /// Document id.
+        document: String,
+        /// Period name.
+        period: String,
+        /// The released version.
+        version: u32,
+    },
     /// A review decision could not be made.
     #[error(transparent)]
     Review(#[from] review::ReviewError),
@@ -115,6 +126,7 @@ impl PipelineError {
             | PipelineError::Clock(_)
             | PipelineError::Notes(_)
             | PipelineError::DraftWaiting { .. }
+            | PipelineError::CorrectionWithoutReason { .. }
             | PipelineError::Review(
                 review::ReviewError::NoDraft { .. }
                 | review::ReviewError::NotADraft { .. }
@@ -318,6 +330,9 @@ pub async fn publish(
     if !options.dry_run {
         archive.clean_leftovers()?;
         replace = may_replace(&archive, &document, period, options.force)?;
+        if replace {
+            require_correction_reason(config, &archive, &document, period, options)?;
+        }
     }
     // Every earlier publication to the public list counts toward `aterrapportering`, and so does this one.
     let mut publications = archive.publications(&document, &period.name)?;
@@ -395,6 +410,36 @@ fn refuse_early_verdict(config: &Config, period: &Period) -> Result<(), Pipeline
     Ok(())
 }
 
+/// With review on, a new version of a period the public has (approved, or released before review was switched on)
+/// is a correction (SPEC §11: "only with `--force --reason`"): without a reason its approval would go out as an
+/// ordinary follow-up. So `--force` without a reason is refused, and so is a plain `publish` after a rejected
+/// correction draft (as published already, which a scheduled run takes as nothing to do).
+fn require_correction_reason(
+    config: &Config,
+    archive: &Archive,
+    document: &str,
+    period: &Period,
+    options: &PublishOptions,
+) -> Result<(), PipelineError> {
+    if !config.review.required || options.reason.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        return Ok(());
+    }
+    let Some(released) = archive.newest_released(document, &period.name)? else { return Ok(()) };
+    if options.force {
+        return Err(PipelineError::CorrectionWithoutReason {
+            document: document.to_string(),
+            period: period.name.clone(),
+            version: released.manifest.version,
+        });
+    }
+    Err(ArchiveError::AlreadyPublished {
+        document: document.to_string(),
+        period: period.name.clone(),
+        generated_at: released.manifest.generated_at,
+    }
+    .into())
+}
+
 /// Whether a new version of the period may replace the current one: always when there is none or it is a rejected
 /// draft; with `--force` for a released one (a correction) or a draft still waiting for review (replaced by a new
 /// draft); else the period is refused as published, or as waiting for review.
@@ -435,6 +480,12 @@ fn new_manifest(
         decided_at: None,
         rejected_because: None,
         reminded_at: None,
+        examples: follow_up
+            .pledge
+            .commitments
+            .iter()
+            .filter_map(|c| review::example_figure(c).map(|figure| format!("{}: {figure}", c.id)))
+            .collect(),
     });
     let deliveries = config
         .recipients

@@ -15,7 +15,7 @@ use crate::deliver::outbox::DeliveryStatus;
 use crate::deliver::Summary;
 use crate::edition::Edition;
 use crate::period::Period;
-use crate::pledge::{Pledge, Target};
+use crate::pledge::Pledge;
 use crate::progress::json::Results;
 use crate::report::templates::Texts;
 use crate::report::{ReportError, ReportInput, Stamp};
@@ -43,7 +43,7 @@ pub enum ReviewError {
         state: String,
     },
     /// A figure of the document is an example that must be replaced before anything is released.
-    #[error("{document}: commitment {commitment:?} has the example baseline {baseline} (baseline_is_example = true); put the real figure in the pledge document, publish a new draft and approve that")]
+    #[error("{document}: commitment {commitment:?} has the example baseline {baseline} (baseline_is_example = true); put the real figure in the pledge document, make a new draft (`lofte publish --period … --force`) and approve that")]
     ExampleFigure {
         /// Document id.
         document: String,
@@ -105,6 +105,15 @@ pub async fn approve(
             other => return Err(not_a_draft(&pledge.id, &period.name, other).into()),
         }
         refuse_example_figures(&pledge)?;
+        if let Some(example) = current.manifest.review.as_ref().and_then(|r| r.examples.first()) {
+            let (commitment, baseline) = example.split_once(": ").unwrap_or((example.as_str(), ""));
+            return Err(ReviewError::ExampleFigure {
+                document: pledge.id.clone(),
+                commitment: commitment.to_string(),
+                baseline: baseline.to_string(),
+            }
+            .into());
+        }
         let files = approved_files(config, &pledge, &current, by, now)?;
         let mut manifest = current.manifest.clone();
         if let Some(review) = manifest.review.as_mut() {
@@ -149,6 +158,7 @@ pub fn reject(
         review.state = ReviewState::Rejected;
         review.rejected_because = Some(reason.to_string());
         review.decided_at = Some(when.clone());
+        true
     })?;
     Ok(archive.current(&pledge.id, &period.name)?.unwrap_or(current))
 }
@@ -198,13 +208,16 @@ fn not_a_draft(document: &str, period: &str, state: Option<ReviewState>) -> Revi
 
 /// An example figure (`baseline_is_example = true`) is never released (SPEC §11): the draft may show it, marked.
 fn refuse_example_figures(pledge: &Pledge) -> Result<(), ReviewError> {
-    let Some(c) = pledge.commitments.iter().find(|c| c.target.example_baseline()) else { return Ok(()) };
-    let baseline = match &c.target {
-        Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } => baseline.to_string(),
-        Target::Outcome { baseline, .. } => baseline.to_string(),
-        _ => String::new(),
+    let Some((c, baseline)) = pledge.commitments.iter().find_map(|c| Some((c, example_figure(c)?))) else {
+        return Ok(());
     };
     Err(ReviewError::ExampleFigure { document: pledge.id.clone(), commitment: c.id.clone(), baseline })
+}
+
+/// The commitment's example baseline, when it has one.
+#[must_use]
+pub fn example_figure(c: &crate::pledge::Commitment) -> Option<String> {
+    c.target.example_baseline().then(|| c.target.baseline_text()).flatten()
 }
 
 /// The draft's files, with the public PDF rendered again from the draft's own figures and stamped as approved.

@@ -393,6 +393,16 @@ impl Target {
         }
     }
 
+    /// The baseline as written, for a target that has one.
+    #[must_use]
+    pub fn baseline_text(&self) -> Option<String> {
+        match self {
+            Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } => Some(baseline.to_string()),
+            Target::Outcome { baseline, .. } => Some(baseline.to_string()),
+            _ => None,
+        }
+    }
+
     /// Whether the baseline is an example figure that must be replaced before publication.
     #[must_use]
     pub fn example_baseline(&self) -> bool {

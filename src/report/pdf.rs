@@ -126,12 +126,19 @@ fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
     ];
     let rows: Vec<Vec<Cell>> = words::summary_rows(texts, input.pledge, &input.progress.pledges)
         .into_iter()
-        .map(|r| {
+        .zip(&input.pledge.commitments)
+        .map(|(r, c)| {
             let chip = Some(status_colors(r.chip.status_value));
+            // A draft marks an example figure where its target is printed, so the reviewers see what to replace.
+            let target = if marks_examples(input) && c.target.example_baseline() {
+                texts.render("example_figure_target", context! { target => r.target.clone() })
+            } else {
+                r.target
+            };
             vec![
                 Cell::text(r.title),
                 Cell::text(r.party),
-                Cell::text(r.target),
+                Cell::text(target),
                 Cell::text(r.achieved),
                 Cell::text(r.expected),
                 Cell { text: r.chip.status, chip },
@@ -139,6 +146,12 @@ fn summary(page: &mut Layout, input: &ReportInput, texts: &Texts) {
         })
         .collect();
     page.table(&columns, &rows, 9.0);
+}
+
+/// Whether example figures (`baseline_is_example = true`) are marked: in a draft, which reviewers read before they
+/// approve (SPEC §11). A report made without review is left as it always was.
+fn marks_examples(input: &ReportInput) -> bool {
+    input.stamp == super::Stamp::Draft
 }
 
 fn parties(page: &mut Layout, input: &ReportInput, texts: &Texts) {

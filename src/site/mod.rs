@@ -14,7 +14,7 @@ use serde::Serialize;
 pub mod swap;
 
 use crate::archive::snapshot::inert;
-use crate::archive::{Archive, ArchiveError, Entry, RESULTS_FILE};
+use crate::archive::{Archive, ArchiveError, Entry, Manifest, RESULTS_FILE};
 use crate::config::{Config, Language};
 use crate::pledge::{Commitment, Parties, Party, Pledge};
 use crate::progress::json::{Results, ResultsError};
@@ -80,6 +80,25 @@ struct SiteEntry<'a> {
     records: RecordCounts,
     /// The follow-up notes' summary, as its paragraphs (none without notes).
     summary: Vec<String>,
+    /// "Granskad och godkänd av … den …" for an approved version.
+    approval: Option<String>,
+    /// "Rättad <datum>: <reason>" for a version that corrects one the public had.
+    correction: Option<String>,
+    /// When the public got this version, in the schedule's time zone, as words.
+    released_on: String,
+}
+
+/// A link from a follow-up's page to one of its earlier (superseded) released versions.
+#[derive(Serialize)]
+struct EarlierView {
+    version: u32,
+    label: String,
+}
+
+/// What a superseded version's page says about the version that replaced it.
+struct Superseded {
+    /// "Detta är en tidigare version …".
+    notice: String,
 }
 
 #[derive(Serialize)]
@@ -90,6 +109,7 @@ struct FollowUpView {
     pdf: String,
     summary: Vec<String>,
     rows: Vec<SummaryRow>,
+    correction: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -105,14 +125,61 @@ fn public_pdf(entry: &Entry) -> String {
     crate::report::pdf_name(&entry.manifest.document, &entry.manifest.period, crate::edition::Edition::Public)
 }
 
-fn read<'a>(entry: &'a Entry, config: &'a Config) -> Result<Option<SiteEntry<'a>>, SiteError> {
+fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Option<SiteEntry<'a>>, SiteError> {
     let Some(pledge) = config.pledge(&entry.manifest.document) else {
         tracing::warn!(document = %entry.manifest.document, "no pledge document in the config; left off the site");
         return Ok(None);
     };
     let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
     let summary = results.summary.as_deref().map(words::paragraphs).unwrap_or_default();
-    Ok(Some(SiteEntry { entry, pledge, pledges: results.commitments(), records: results.records, summary }))
+    let m = &entry.manifest;
+    let lang = texts.language();
+    let tz = config.schedule.timezone;
+    let released_on = local_date(released_at(m), tz).map(|d| format::date(d, lang)).unwrap_or_default();
+    let approval = m.review.as_ref().filter(|r| r.state == crate::archive::ReviewState::Approved).and_then(|r| {
+        let by = r.approved_by.clone()?;
+        let date = r.decided_at.as_deref().and_then(|t| local_date(t, tz)).map(|d| format::date(d, lang))?;
+        Some(texts.render("approved_stamp", context! { by => by, date => date }))
+    });
+    let correction = m.is_correction().then(|| {
+        let reason = m
+            .correction
+            .as_deref()
+            .map(|r| words::paragraphs(r).join(" "))
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| texts.plain("site_corrected_no_reason"));
+        texts.render("site_corrected", context! { date => released_on.clone(), reason => reason })
+    });
+    Ok(Some(SiteEntry {
+        entry,
+        pledge,
+        pledges: results.commitments(),
+        records: results.records,
+        summary,
+        approval,
+        correction,
+        released_on,
+    }))
+}
+
+/// When the public got a version: its approval, or its generation for a version made without review (RFC 3339).
+fn released_at(m: &Manifest) -> &str {
+    m.review.as_ref().and_then(|r| r.decided_at.as_deref()).unwrap_or(&m.generated_at)
+}
+
+/// The date of an RFC 3339 time in the schedule's time zone.
+fn local_date(rfc3339: &str, tz: chrono_tz::Tz) -> Option<chrono::NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).ok().map(|t| t.with_timezone(&tz).date_naive())
+}
+
+/// The folder of a version's page, relative to the site's top: the period's own folder for the version the public
+/// has now, `v<version>/` inside it for an earlier one.
+fn page_dir(m: &Manifest, current: bool) -> String {
+    if current {
+        format!("{}/{}", m.document, m.period)
+    } else {
+        format!("{}/{}/v{}", m.document, m.period, m.version)
+    }
 }
 
 fn rows(texts: &Texts, p: &SiteEntry) -> Vec<SummaryRow> {
@@ -130,8 +197,10 @@ fn heading(texts: &Texts, p: &SiteEntry) -> String {
     )
 }
 
-/// The HTML version of a public report: the same content as the public PDF.
-fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
+/// The HTML version of a public report: the same content as the public PDF, with its approval and correction
+/// lines, the links to earlier versions (on the current version's page) or the notice that a later version replaced
+/// it (on an earlier version's page).
+fn report_view(texts: &Texts, p: &SiteEntry, earlier: &[EarlierView], superseded: Option<&Superseded>) -> Value {
     let lang = texts.language();
     let m = &p.entry.manifest;
     let pledge = p.pledge;
@@ -162,6 +231,8 @@ fn report_view(texts: &Texts, p: &SiteEntry) -> Value {
         signed_line => texts.render("signed_line", context! { place => pledge.signed_place.clone(), date => format::date(pledge.signed_on, lang) }),
         signatories => pledge.signatories.iter().map(|s| context! { name => s.name.clone(), title => s.title.clone() }).collect::<Vec<_>>(),
         pdf => public_pdf(p.entry),
+        approval => p.approval.clone(), correction => p.correction.clone(),
+        earlier => Serde(earlier), superseded => superseded.map(|s| s.notice.clone()),
         footer => format!("{} · {} · {} · sha256:{short_hash}", m.document, m.period, generated_text),
     }
 }
@@ -221,9 +292,16 @@ fn month_name(key: &str, lang: Language) -> String {
 /// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
 pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteError> {
     let texts = Texts::load(config.language)?;
-    let (entries, left_out) = verified_entries(archive)?;
+    let Verified { current: entries, earlier: earlier_entries, left_out } = verified_entries(archive)?;
     let published: Vec<SiteEntry> =
-        entries.iter().map(|e| read(e, config)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
+        entries.iter().map(|e| read(e, config, &texts)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
+    // Every earlier released version of a period still shown, oldest first (SPEC §11: nothing published is deleted).
+    let mut earlier: BTreeMap<(String, String), Vec<SiteEntry>> = BTreeMap::new();
+    for e in &earlier_entries {
+        if let Some(p) = read(e, config, &texts)? {
+            earlier.entry((e.manifest.document.clone(), e.manifest.period.clone())).or_default().push(p);
+        }
+    }
 
     let site = &config.site_dir;
     let config_dir = config.path.parent().unwrap_or(std::path::Path::new("."));
@@ -242,7 +320,9 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
 
     let mut documents: BTreeMap<String, DocumentView> = BTreeMap::new();
     for p in &published {
-        let followup = pages.followup(p)?;
+        let key = (p.entry.manifest.document.clone(), p.entry.manifest.period.clone());
+        let older = earlier.get(&key).map_or(&[][..], Vec::as_slice);
+        let followup = pages.followup(p, older)?;
         documents
             .entry(p.entry.manifest.document.clone())
             .or_insert_with(|| DocumentView {
@@ -262,7 +342,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
     let docs: Vec<&DocumentView> = documents.values().collect();
     let index = pages.render("index.html", "", context! { documents => Value::from(Serde(&docs)) })?;
     pages.put("index.html", index.as_bytes())?;
-    pages.put("feed.xml", feed(&pages, &published)?.as_bytes())?;
+    pages.put("feed.xml", feed(&pages, &published, &earlier)?.as_bytes())?;
     pages.put("results.csv", &results_csv(&published)?)?;
     pages.put("style.css", STYLE.as_bytes())?;
 
@@ -272,20 +352,46 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
 }
 
 /// The released entries (made without review, or approved: never a draft) whose files still match their manifest,
-/// and what was found changed in the others: only verified, released entries reach the public.
-fn verified_entries(archive: &Archive) -> Result<(Vec<Entry>, Vec<String>), SiteError> {
+/// the earlier released versions of those periods that a correction superseded (also verified), and what was found
+/// changed in the others: only verified, released entries reach the public.
+fn verified_entries(archive: &Archive) -> Result<Verified, SiteError> {
     let mut left_out = Vec::new();
-    let mut entries = Vec::new();
-    for entry in archive.released()? {
+    let mut verified = |entry: Entry, into: &mut Vec<Entry>| -> Result<(), SiteError> {
         let problems = crate::archive::verify_entry(&entry)?;
         if problems.is_empty() {
-            entries.push(entry);
+            into.push(entry);
         } else {
             tracing::warn!(dir = %entry.dir.display(), "left off the public site: {}", problems.join("; "));
             left_out.extend(problems);
         }
+        Ok(())
+    };
+    let mut entries = Vec::new();
+    for entry in archive.released()? {
+        verified(entry, &mut entries)?;
     }
-    Ok((entries, left_out))
+    let mut earlier = Vec::new();
+    for entry in archive.list()?.into_iter().filter(|e| e.superseded && e.manifest.released()) {
+        let m = &entry.manifest;
+        let replaced = entries.iter().any(|c| {
+            c.manifest.document == m.document && c.manifest.period == m.period && c.manifest.version > m.version
+        });
+        if replaced {
+            verified(entry, &mut earlier)?;
+        }
+    }
+    earlier.sort_by_key(|e| (e.manifest.document.clone(), e.manifest.period.clone(), e.manifest.version));
+    Ok(Verified { current: entries, earlier, left_out })
+}
+
+/// What [`verified_entries`] found.
+struct Verified {
+    /// The newest released version of each period.
+    current: Vec<Entry>,
+    /// The earlier released versions of those periods, by document, period and version.
+    earlier: Vec<Entry>,
+    /// What was found changed in entries left off.
+    left_out: Vec<String>,
 }
 
 /// The templates, the texts and the version folder the pages go into.
@@ -324,16 +430,45 @@ impl<'a> Pages<'a> {
         fs::write(&path, bytes).map_err(|source| SiteError::Io { path: path.clone(), source })
     }
 
-    /// One follow-up's folder (its page, the public PDF and `results.json`) and its line on the document's page.
-    fn followup(&self, p: &SiteEntry) -> Result<FollowUpView, SiteError> {
-        let m = &p.entry.manifest;
-        let rel = format!("{}/{}", m.document, m.period);
+    /// A version's folder: its public PDF and `results.json`, copied from the archive.
+    fn copy_files(&self, p: &SiteEntry, rel: &str) -> Result<(), SiteError> {
         for file in [public_pdf(p.entry), RESULTS_FILE.to_string()] {
             let bytes = fs::read(p.entry.dir.join(&file))
                 .map_err(|source| SiteError::Io { path: p.entry.dir.join(&file), source })?;
             self.put(&format!("{rel}/{file}"), &bytes)?;
         }
-        let page = self.render("report.html", "../../", context! { r => report_view(self.texts, p) })?;
+        Ok(())
+    }
+
+    /// One follow-up's folder (its page, the public PDF and `results.json`), a `v<version>/` folder of the same
+    /// for each earlier released version in `older` (oldest first), and its line on the document's page.
+    fn followup(&self, p: &SiteEntry, older: &[SiteEntry]) -> Result<FollowUpView, SiteError> {
+        let m = &p.entry.manifest;
+        let rel = page_dir(m, true);
+        self.copy_files(p, &rel)?;
+        // Newest first: the version this one replaced leads the list.
+        let links: Vec<EarlierView> = older
+            .iter()
+            .rev()
+            .map(|o| EarlierView {
+                version: o.entry.manifest.version,
+                label: self.texts.render(
+                    "site_earlier_version",
+                    context! { version => o.entry.manifest.version, date => o.released_on.clone() },
+                ),
+            })
+            .collect();
+        for (i, o) in older.iter().enumerate() {
+            let next = older.get(i + 1).unwrap_or(p);
+            let notice = self.texts.render("site_superseded", context! { date => next.released_on.clone() });
+            let dir = page_dir(&o.entry.manifest, false);
+            self.copy_files(o, &dir)?;
+            let view = report_view(self.texts, o, &[], Some(&Superseded { notice }));
+            let page = self.render("report.html", "../../../", context! { r => view })?;
+            self.put(&format!("{dir}/index.html"), page.as_bytes())?;
+        }
+        let view = report_view(self.texts, p, &links, None);
+        let page = self.render("report.html", "../../", context! { r => view })?;
         self.put(&format!("{rel}/index.html"), page.as_bytes())?;
         let published =
             generated(p.entry).map(|g| format::date(g.date_naive(), self.texts.language())).unwrap_or_default();
@@ -344,6 +479,7 @@ impl<'a> Pages<'a> {
             pdf: public_pdf(p.entry),
             summary: p.summary.clone(),
             rows: rows(self.texts, p),
+            correction: p.correction.clone(),
         })
     }
 }
@@ -357,31 +493,45 @@ pub struct SiteWritten {
     pub left_out: Vec<String>,
 }
 
-fn feed(pages: &Pages, published: &[SiteEntry]) -> Result<String, SiteError> {
+/// The Atom feed: an entry per released version, newest first. The first release of a period keeps the id it
+/// always had; each correction is an entry of its own (its own id and time) that says it is a correction. An
+/// earlier version's entry links to its page under `v<version>/`.
+fn feed(
+    pages: &Pages,
+    published: &[SiteEntry],
+    earlier: &BTreeMap<(String, String), Vec<SiteEntry>>,
+) -> Result<String, SiteError> {
     let texts = pages.texts;
+    let mut all: Vec<(&SiteEntry, bool)> = published.iter().map(|p| (p, true)).collect();
+    all.extend(earlier.values().flatten().map(|p| (p, false)));
     // Newest first, as feed readers expect.
-    let mut newest: Vec<&SiteEntry> = published.iter().collect();
-    newest.sort_by(|a, b| b.entry.manifest.generated_at.cmp(&a.entry.manifest.generated_at));
-    let entries: Vec<Value> = newest
-        .into_iter()
-        .map(|p| {
+    all.sort_by(|a, b| released_at(&b.0.entry.manifest).cmp(released_at(&a.0.entry.manifest)));
+    let entries: Vec<Value> = all
+        .iter()
+        .map(|&(p, current)| {
             let m = &p.entry.manifest;
+            let title = format!("{}: {}", p.pledge.title, heading(texts, p));
+            let (id, title) = if m.is_correction() {
+                (
+                    format!("urn:lofte:{}:{}:v{}", m.document, m.period, m.version),
+                    texts.render("feed_corrected_title", context! { title => title }),
+                )
+            } else {
+                (format!("urn:lofte:{}:{}", m.document, m.period), title)
+            };
             context! {
-                title => format!("{}: {}", p.pledge.title, heading(texts, p)),
-                document => m.document.clone(), period => m.period.clone(), updated => m.generated_at.clone(),
+                title => title, id => id, updated => released_at(m),
+                document => m.document.clone(), period => m.period.clone(), version => m.version, earlier => !current,
                 pdf => public_pdf(p.entry),
-                summary => p.summary.iter().cloned().chain(std::iter::once(
+                summary => p.correction.iter().cloned().chain(p.summary.iter().cloned()).chain(std::iter::once(
                     summary_rows(texts, p.pledge, &p.pledges).into_iter()
                     .map(|r| format!("{}: {} ({})", r.title, r.achieved, r.chip.status))
                     .collect::<Vec<_>>().join("; "))).collect::<Vec<_>>().join(" "),
             }
         })
         .collect();
-    let updated = published
-        .iter()
-        .map(|p| p.entry.manifest.generated_at.clone())
-        .max()
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into());
+    let updated =
+        all.iter().map(|(p, _)| released_at(&p.entry.manifest)).max().unwrap_or("1970-01-01T00:00:00Z").to_string();
     pages.render("feed.xml", "", context! { entries => entries, updated => updated })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod rendered;
 pub mod smtp;
+pub mod wait;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

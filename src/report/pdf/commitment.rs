@@ -11,7 +11,7 @@ use super::super::layout::{Align, Cell, Column, Layout, Style, GREY, MARGIN, TEX
 use super::super::words::{self, status_colors, Breakdown};
 use super::super::ReportInput;
 use crate::edition::Edition;
-use crate::pledge::Commitment;
+use crate::pledge::{Commitment, Target};
 use crate::progress::CommitmentProgress;
 use crate::report::templates::Texts;
 
@@ -28,6 +28,11 @@ pub(super) fn section(page: &mut Layout, input: &ReportInput, texts: &Texts, c: 
     page.paragraph(&c.text.replace(['\u{a0}', '\n'], " "), Style::body(9.0).colored(GREY));
     page.space(2.0);
     page.paragraph(&words::progress_sentence(texts, pledge, c, p), Style::body(10.0));
+    if super::marks_examples(input) {
+        if let Some(line) = example_line(texts, c) {
+            page.paragraph(&line, Style::bold(10.0).colored(INTERNAL));
+        }
+    }
     notes(page, input, texts, c, p);
     if p.publications > 0 {
         page.paragraph(&texts.render("publications_line", context! { count => p.publications }), Style::body(9.0));
@@ -48,6 +53,22 @@ pub(super) fn section(page: &mut Layout, input: &ReportInput, texts: &Texts, c: 
         page.paragraph(&line, Style::body(9.5));
     }
     page.space(4.0);
+}
+
+/// "Exempelvärde: utgångsläget 150 är inte ett verkligt värde …" for a commitment whose baseline is an example.
+fn example_line(texts: &Texts, c: &Commitment) -> Option<String> {
+    if !c.target.example_baseline() {
+        return None;
+    }
+    let lang = texts.language();
+    let baseline = match &c.target {
+        Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } => {
+            format::integer(u64::from(*baseline), lang)
+        }
+        Target::Outcome { baseline, unit, .. } => format::measure(*baseline, unit.as_deref(), lang),
+        _ => return None,
+    };
+    Some(texts.render("example_figure_line", context! { baseline => baseline }))
 }
 
 /// The follow-up notes under the status line: the assessment, the public comment, and the internal note in the

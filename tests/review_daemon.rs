@@ -1,0 +1,80 @@
+//! The daemon under review (SPEC §11): a scheduled run makes a draft that only the reviewers get, and a draft that
+//! waits `remind_after_days` brings each reviewer one reminder, once. In-process on a test clock, as in
+//! `tests/daemon_clock.rs`: the test moves the time instead of waiting for it.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::smtp::SmtpServer;
+use common::wait::{stockholm, until, within};
+use common::Fixture;
+use lofte::clock::TestClock;
+use lofte::config::{Config, Env};
+use lofte::daemon::{self, Reload};
+use lofte::pipeline::RecordsOverride;
+use tokio::sync::oneshot;
+
+const POLICE_CHIEF: &str = "lokalpolischef.vastervik@polisen.example.se";
+const BOARD_CHAIR: &str = "ks.ordforande@oskarshamn.example.se";
+const PUBLIC_LIST: &str = "medborgarloften@lista.oskarshamn.example.se";
+
+/// The shipped configuration with review on and its example baseline replaced (an example is never approved, but
+/// a draft may carry it; replacing it keeps this test about the schedule).
+fn reviewed(f: &Fixture, smtp_url: &str) -> Config {
+    f.edit("config/lofte.toml", "[recipients]", "[review]\nrequired = true\nremind_after_days = 7\n\n[recipients]");
+    f.edit("config/pledges/oskarshamn-2021.toml", "baseline_is_example = true", "baseline_is_example = false");
+    Config::load(&f.config(), &Env { smtp_url: Some(smtp_url.to_string()) }).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once() {
+    let f = Fixture::new();
+    let server = &SmtpServer::start();
+    let config = &reviewed(&f, &server.url());
+    let clock = &TestClock::new(stockholm(2021, 6, 30, 12, 0, 0));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let records = RecordsOverride::default();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    let daemon = Box::pin(daemon::run(config, &records, clock, Reload::never(), shutdown));
+    let driver = async move {
+        within("the daemon to sleep", clock.sleeping()).await;
+        // 09:00 on 1 July: the scheduled run drafts 2021-H1.
+        clock.set(stockholm(2021, 7, 1, 9, 0, 1));
+        until("the draft to reach both reviewers", || server.messages().len() >= 2).await;
+        let woke = within("the daemon to sleep", clock.sleeping()).await;
+        assert_eq!((server.count_for(POLICE_CHIEF), server.count_for(BOARD_CHAIR)), (1, 1));
+        assert_eq!(server.count_for(PUBLIC_LIST), 0, "a draft never reaches the public list");
+        assert!(!f.path("site/oskarshamn-2021/2021-H1").exists(), "the site does not show a draft");
+        // The reminder is due seven days after the draft; the daemon wakes for it, not later.
+        let due = stockholm(2021, 7, 8, 9, 0, 1);
+        assert!(woke <= due, "the daemon sleeps until {woke}, past the reminder at {due}");
+        clock.set(due - TimeDelta::seconds(1));
+        within("the daemon to sleep", clock.sleeping()).await;
+        assert_eq!(server.messages().len(), 2, "no reminder before seven days have passed");
+        clock.set(due);
+        until("a reminder to each reviewer", || server.messages().len() >= 4).await;
+        within("the daemon to sleep", clock.sleeping()).await;
+        assert_eq!((server.count_for(POLICE_CHIEF), server.count_for(BOARD_CHAIR)), (2, 2));
+        // A week later still: once per draft.
+        clock.advance(TimeDelta::days(8));
+        within("the daemon to sleep", clock.sleeping()).await;
+        assert_eq!(server.messages().len(), 4, "a draft's reviewers are reminded once");
+        assert_eq!(server.count_for(PUBLIC_LIST), 0);
+        stop.send(()).unwrap();
+    };
+    let (result, ()) = within("the daemon to stop", async { tokio::join!(daemon, driver) }).await;
+    assert!(result.is_ok(), "{result:?}");
+    let subjects: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|m| {
+            let parsed = mail_parser::MessageParser::default().parse(&m.data).unwrap();
+            parsed.subject().unwrap_or_default().to_string()
+        })
+        .collect();
+    let reminders = subjects.iter().filter(|s| s.starts_with("Påminnelse")).count();
+    assert_eq!(reminders, 2, "{subjects:?}");
+    assert_eq!(subjects.iter().filter(|s| s.starts_with("Utkast för granskning")).count(), 2, "{subjects:?}");
+}
