@@ -78,3 +78,45 @@ async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once
     assert_eq!(reminders, 2, "{subjects:?}");
     assert_eq!(subjects.iter().filter(|s| s.starts_with("Utkast för granskning")).count(), 2, "{subjects:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_run_over_a_waiting_draft_does_nothing_and_does_not_retry() {
+    let f = Fixture::new();
+    let server = &SmtpServer::start();
+    let config = &reviewed(&f, &server.url());
+    // A coordinator drafts 2021-H1 by hand at 08:00 on 1 July, before the scheduled run.
+    let drafted = f.lofte_env(
+        &["publish", "--period", "2021-H1"],
+        &[("LOFTE_NOW", "2021-07-01T08:00:00+02:00"), ("LOFTE_SMTP_URL", &server.url())],
+    );
+    assert_eq!(drafted.status.code(), Some(0), "{}", common::stderr(&drafted));
+    assert_eq!(server.messages().len(), 2, "the draft went to the reviewers");
+    let clock = &TestClock::new(stockholm(2021, 7, 1, 8, 30, 0));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let records = RecordsOverride::default();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    let daemon = Box::pin(daemon::run(config, &records, clock, Reload::never(), shutdown));
+    let driver = async move {
+        within("the daemon to sleep", clock.sleeping()).await;
+        clock.set(stockholm(2021, 7, 1, 9, 0, 1));
+        until("the scheduled run to be recorded", || {
+            lofte::state::last_runs(&config.state_dir, 10).is_ok_and(|runs| !runs.is_empty())
+        })
+        .await;
+        let next = within("the daemon to sleep", clock.sleeping()).await;
+        let runs = lofte::state::last_runs(&config.state_dir, 10).unwrap();
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!(runs[0].outcome.key(), "skipped", "{runs:?}");
+        assert!(runs[0].message.contains("waiting for review"), "{runs:?}");
+        // No retry is planned: the daemon sleeps its hour, and an hour on there is still one run.
+        clock.set(next);
+        within("the daemon to sleep", clock.sleeping()).await;
+        assert_eq!(lofte::state::last_runs(&config.state_dir, 10).unwrap().len(), 1);
+        assert_eq!(server.messages().len(), 2, "nothing more was sent");
+        stop.send(()).unwrap();
+    };
+    let (result, ()) = within("the daemon to stop", async { tokio::join!(daemon, driver) }).await;
+    assert!(result.is_ok(), "{result:?}");
+}

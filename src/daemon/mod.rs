@@ -345,6 +345,11 @@ async fn run_once(config: &Config, records: &RecordsOverride, clock: &dyn Clock,
         Err(PipelineError::Archive(ArchiveError::AlreadyPublished { .. })) => {
             (RunOutcome::AlreadyPublished, "already published".into())
         }
+        // A draft made earlier waits for its reviewers: the run has nothing to do (docs/review.md).
+        Err(PipelineError::DraftWaiting { since, .. }) => {
+            info!(period, "a draft made {since} is waiting for review");
+            (RunOutcome::AlreadyPublished, format!("a draft made {since} is waiting for review"))
+        }
         Err(PipelineError::Busy(e)) => {
             let wait = busy_retry(config).num_seconds();
             warn!(period, "{e}; trying again in {wait} s");
