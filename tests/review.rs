@@ -638,3 +638,21 @@ fn every_internal_role_reviews_the_draft() {
     let out = format!("{}{}", common::stdout(&run), common::stderr(&run));
     assert!(out.contains("with review on, both internal roles review the draft"), "{out}");
 }
+
+/// The run's clock dates everything: a draft made under `LOFTE_NOW` without `--generated-at` is generated then, and
+/// the public message is dated when it was approved, not when its draft was made.
+#[test]
+fn the_draft_and_the_release_are_dated_by_the_run_clock() {
+    let f = reviewed();
+    let server = SmtpServer::start();
+    ok(&run(&f, &server, DRAFT_NOW, &["publish", "--period", "2021-H1"]), "publish");
+    let draft = manifest(&f.path(ENTRY));
+    assert_eq!(draft["generated_at"], "2021-07-01T07:00:00Z", "LOFTE_NOW is the generation time");
+    assert_eq!(draft["review"]["drafted_at"], "2021-07-01T07:00:00Z");
+    ok(&approve(&f, &server), "approve");
+    let public: Vec<_> = server.messages().into_iter().filter(|m| m.rcpts.iter().any(|r| r == LIST)).collect();
+    assert_eq!(public.len(), 1);
+    let message = MessageParser::default().parse(&public[0].data).unwrap();
+    let date = message.date().expect("a Date header").to_rfc3339();
+    assert!(date.starts_with("2021-07-02T08:00:00"), "dated at approval (10:00 in Stockholm): {date}");
+}

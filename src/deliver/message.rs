@@ -146,7 +146,14 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes())
     };
     let message_id = format!("<{}.{}.{}.{}@{}>", m.document, m.period, row.role, &key[..16], from.email.domain());
-    let date = chrono::DateTime::parse_from_rfc3339(&m.generated_at).map_or(0, |t| t.timestamp()).max(0) as u64;
+    // A release after review is dated when it was approved, not when its draft was made.
+    let released_at = m
+        .review
+        .as_ref()
+        .filter(|r| r.state == crate::archive::ReviewState::Approved)
+        .and_then(|r| r.decided_at.as_deref())
+        .unwrap_or(&m.generated_at);
+    let date = chrono::DateTime::parse_from_rfc3339(released_at).map_or(0, |t| t.timestamp()).max(0) as u64;
 
     let mut builder = Message::builder()
         .from(from.clone())

@@ -135,6 +135,7 @@ pub fn generation_time(given: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, So
             .ok()
             .and_then(|s| DateTime::from_timestamp(s, 0))
             .ok_or(SourceDateEpochError { value: v }),
-        Err(_) => Ok(Utc::now()),
+        // The run's clock: `LOFTE_NOW` when set (so a trial run is dated as it pretends to be), else the system's.
+        Err(_) => Ok(crate::clock::now().unwrap_or_else(|_| Utc::now())),
     }
 }
