@@ -146,14 +146,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes())
     };
     let message_id = format!("<{}.{}.{}.{}@{}>", m.document, m.period, row.role, &key[..16], from.email.domain());
-    // A release after review is dated when it was approved, not when its draft was made.
-    let released_at = m
-        .review
-        .as_ref()
-        .filter(|r| r.state == crate::archive::ReviewState::Approved)
-        .and_then(|r| r.decided_at.as_deref())
-        .unwrap_or(&m.generated_at);
-    let date = chrono::DateTime::parse_from_rfc3339(released_at).map_or(0, |t| t.timestamp()).max(0) as u64;
+    let date = released_at(m);
 
     let mut builder = Message::builder()
         .from(from.clone())
@@ -295,6 +288,18 @@ fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), Me
     env.add_template("mail.html", html)?;
     let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(MessageError::from);
     Ok((render("mail.txt")?, render("mail.html")?))
+}
+
+/// The Date of a follow-up's message, as seconds since 1970: a release after review is dated when it was approved,
+/// anything else when it was generated.
+fn released_at(m: &crate::archive::Manifest) -> u64 {
+    let at = m
+        .review
+        .as_ref()
+        .filter(|r| r.state == crate::archive::ReviewState::Approved)
+        .and_then(|r| r.decided_at.as_deref())
+        .unwrap_or(&m.generated_at);
+    chrono::DateTime::parse_from_rfc3339(at).map_or(0, |t| t.timestamp()).max(0) as u64
 }
 
 #[cfg(test)]
