@@ -72,7 +72,11 @@ pub fn describe(config: &Config, records: &RecordsOverride) -> String {
         }
         let _ = writeln!(out, "  commitments ({}):", p.commitments.len());
         for c in &p.commitments {
-            let target = target_text(&c.target);
+            let target = match (c.baseline_from, &c.target) {
+                (Some((start, end)), crate::pledge::Target::Increase { .. }) => format!("more than in {start} – {end}"),
+                (Some((start, end)), _) => format!("fewer than in {start} – {end}"),
+                (None, target) => target_text(target),
+            };
             let places = c.places.as_ref().map_or(String::new(), |p| {
                 let rule = match p.rule {
                     PlacesRule::Only => "only at".to_string(),

@@ -180,6 +180,10 @@ pub struct PublishArgs {
     /// With --force: why the period is published again; the correction's mail says it.
     #[arg(long, requires = "force", value_name = "TEXT")]
     pub reason: Option<String>,
+    /// With review on: approve the draft at once, as this person ("Namn, titel"), for a coordinator who is also the
+    /// approver. The reviewers still get the draft first; the public gets it approved by this name.
+    #[arg(long, value_name = "NAME", conflicts_with = "dry_run")]
+    pub approve_as: Option<String>,
 }
 
 /// Why a command failed, with the exit code it maps to.
@@ -501,7 +505,20 @@ async fn publish(config: &Config, args: &PublishArgs, records: &RecordsOverride)
         dry_run: args.dry_run,
         reason: args.reason.clone(),
     };
+    if args.approve_as.is_some() && !config.review.required {
+        return Err(PipelineError::Review(pipeline::review::ReviewError::ReviewOff).into());
+    }
     let done = pipeline::publish(config, records, &options).await?;
+    if let (Some(by), Some(_)) = (&args.approve_as, &done.manifest.review) {
+        outln!("drafted {} {}: {}", done.manifest.document, done.manifest.period, done.dir.display());
+        let approve = crate::review_cli::ApproveArgs {
+            period: args.period.clone(),
+            document: Some(done.manifest.document.clone()),
+            by: by.clone(),
+        };
+        out!("{}", crate::review_cli::approve(config, &approve).await?);
+        return Ok(());
+    }
     let m = &done.manifest;
     if done.dry_run {
         outln!(

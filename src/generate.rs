@@ -109,7 +109,29 @@ pub fn sample(seed: u64) -> Vec<SampleRow> {
         row.id = format!("OSK21-{:04}", i + 1);
     }
     rows.extend(bad_rows(&rows));
+    rows.extend(last_year_posts());
     rows
+}
+
+/// The posts of 2020, month by month, that `sociala-medier` counts its baseline from (`baseline_from` in the pledge
+/// document): appended last, so every 2021 row keeps its id and line.
+fn last_year_posts() -> Vec<SampleRow> {
+    (1..=12)
+        .filter_map(|month| {
+            let next = if month == 12 { day(2021, 1, 1) } else { day(2020, month + 1, 1) };
+            let last = next.pred_opt()?;
+            Some(SampleRow {
+                id: format!("OSK20-{month:02}"),
+                date: last.to_string(),
+                party: "polisen".into(),
+                activity: "inlagg_sociala_medier".into(),
+                location: "Facebook".into(),
+                count: "15".into(),
+                milestone: String::new(),
+                note: "Antal inlägg under månaden".into(),
+            })
+        })
+        .collect()
 }
 
 /// The sample's rows as they are made (ids are given once they are sorted).

@@ -35,6 +35,8 @@ pub struct Accepted {
     pub activity: u32,
     /// Whether the record is a request of a conditional commitment rather than an activity toward it.
     pub request: bool,
+    /// Whether the record lies in its commitment's `baseline_from` span: it counts toward the baseline only.
+    pub baseline: bool,
     /// Index of the municipality in the document's list, when the record names one (or the document has one).
     pub municipality: Option<u32>,
     /// The measurement, for outcome commitments.
@@ -403,6 +405,7 @@ impl<'a> Validator<'a> {
                 commitment: valid.commitment,
                 activity: valid.activity,
                 request: valid.request,
+                baseline: valid.baseline,
                 municipality: valid.municipality,
                 value: valid.value,
                 location: valid.location,
@@ -488,7 +491,15 @@ impl<'a> Validator<'a> {
             }
         }
         let date = parse_date(date_text).ok_or_else(|| Reason::UnparsableDate { value: date_text.to_string() })?;
-        if !self.pledge.contains(date) {
+        // Before the pledge period, a record of a commitment that counts its baseline from that span is kept for it.
+        let baseline = !self.pledge.contains(date)
+            && self.kinds.get(activity).is_some_and(|k| {
+                !k.request
+                    && self.pledge.commitments[k.commitment]
+                        .baseline_from
+                        .is_some_and(|(start, end)| start <= date && date <= end)
+            });
+        if !self.pledge.contains(date) && !baseline {
             return Err(Reason::DateOutsidePeriod { date });
         }
         if date > self.today {
@@ -543,6 +554,7 @@ impl<'a> Validator<'a> {
         let milestone = milestone(&commitment.target, f)?;
         Ok(Valid {
             date,
+            baseline,
             party: party_index,
             commitment: kind.commitment,
             activity: kind.index,
@@ -596,6 +608,7 @@ fn milestone(target: &Target, f: &Fields) -> Result<Option<String>, Reason> {
 /// What the checks make of a record's fields.
 struct Valid {
     date: NaiveDate,
+    baseline: bool,
     party: u32,
     commitment: usize,
     activity: u32,

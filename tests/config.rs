@@ -24,11 +24,16 @@ fn problems_with(f: &Fixture, env: &Env) -> Vec<Problem> {
 
 /// The one problem whose message contains `needle`; checks it is in file `rel` at the line holding `at`.
 fn expect(problems: &[Problem], f: &Fixture, rel: &str, needle: &str, at: &str) {
+    expect_on_line(problems, f, rel, needle, line_of(&f.read(rel), at));
+}
+
+/// The one problem whose message contains `needle`; checks it is in file `rel` on 1-based line `line`.
+fn expect_on_line(problems: &[Problem], f: &Fixture, rel: &str, needle: &str, line: usize) {
     let found: Vec<&Problem> = problems.iter().filter(|p| p.message.contains(needle)).collect();
     assert_eq!(found.len(), 1, "one problem saying {needle:?} expected in {problems:#?}");
     let p = found[0];
     assert_eq!(p.file, f.path(rel), "{p}");
-    assert_eq!(p.line, Some(line_of(&f.read(rel), at)), "{p}");
+    assert_eq!(p.line, Some(line), "{p}");
     assert!(p.column.is_some(), "{p}");
 }
 
@@ -56,8 +61,17 @@ fn the_shipped_configuration_loads() {
         }
         other => panic!("{other:?}"),
     }
-    // The example baseline is flagged until someone replaces it.
-    assert!(config.warnings.iter().any(|w| w.message.contains("example figure")));
+    // No example figure: `sociala-medier` counts its baseline from the records of 2020 (issue 16).
+    assert!(!config.warnings.iter().any(|w| w.message.contains("example figure")), "{:?}", config.warnings);
+    let posts = pledge.commitments.iter().find(|c| c.id == "sociala-medier").unwrap();
+    let (start, end) = posts.baseline_from.expect("sociala-medier counts its baseline from records");
+    assert_eq!(start, chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap());
+    assert_eq!(end, chrono::NaiveDate::from_ymd_opt(2020, 12, 31).unwrap());
+    assert!(matches!(posts.target, Target::Increase { baseline_is_example: false, .. }), "{:?}", posts.target);
+    // Review before release is on in the shipped configuration (the fixture turns it off; this reads the original).
+    let shipped = Config::load(&Fixture::reviewed().config(), &Env::default()).unwrap();
+    assert!(shipped.review.required);
+    assert!(!config.review.required, "Fixture::new turns review off");
     assert_eq!(config.schedule.runs.len(), 2);
     assert_eq!(config.schedule.timezone, chrono_tz::Europe::Stockholm);
 }
@@ -109,7 +123,12 @@ fn target_not_positive() {
 fn period_end_before_start() {
     let f = Fixture::new();
     f.edit(PLEDGE, "end = 2021-12-31", "end = 2020-12-31");
-    expect(&problems(&f), &f, PLEDGE, "period ends (2020-12-31) before it starts (2021-01-01)", "end = 2020-12-31");
+    // The line of [period]'s end; `sociala-medier`'s `baseline_from = { …, end = 2020-12-31 }` holds the text too.
+    let text = f.read(PLEDGE);
+    let end: Vec<usize> =
+        text.lines().enumerate().filter(|(_, l)| *l == "end = 2020-12-31").map(|(i, _)| i + 1).collect();
+    assert_eq!(end.len(), 1, "one period end");
+    expect_on_line(&problems(&f), &f, PLEDGE, "period ends (2020-12-31) before it starts (2021-01-01)", end[0]);
 }
 
 #[test]
@@ -148,7 +167,7 @@ fn invalid_email_address() {
         &f,
         SETTINGS,
         "board_chair: \"ks.ordforande.oskarshamn.example.se\" is not a valid e-mail address",
-        "board_chair",
+        "board_chair = [",
     );
 }
 

@@ -18,17 +18,19 @@ const POLICE_CHIEF: &str = "lokalpolischef.vastervik@polisen.example.se";
 const BOARD_CHAIR: &str = "ks.ordforande@oskarshamn.example.se";
 const PUBLIC_LIST: &str = "medborgarloften@lista.oskarshamn.example.se";
 
-/// The shipped configuration with review on and its example baseline replaced (an example is never approved, but
-/// a draft may carry it; replacing it keeps this test about the schedule).
+/// The shipped configuration (a [`Fixture::reviewed`]) loaded with the test's SMTP server: review is on, reminders
+/// after 7 days, and the sample has no example figure (an example is never approved, but a draft may carry it; the
+/// sample counting its baseline from records keeps this test about the schedule).
 fn reviewed(f: &Fixture, smtp_url: &str) -> Config {
-    f.edit("config/lofte.toml", "[recipients]", "[review]\nrequired = true\nremind_after_days = 7\n\n[recipients]");
-    f.edit("config/pledges/oskarshamn-2021.toml", "baseline_is_example = true", "baseline_is_example = false");
-    Config::load(&f.config(), &Env { smtp_url: Some(smtp_url.to_string()) }).unwrap()
+    let config = Config::load(&f.config(), &Env { smtp_url: Some(smtp_url.to_string()) }).unwrap();
+    assert!(config.review.required, "the shipped configuration has review on");
+    assert_eq!(config.review.remind_after_days, 7);
+    config
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once() {
-    let f = Fixture::new();
+    let f = Fixture::reviewed();
     let server = &SmtpServer::start();
     let config = &reviewed(&f, &server.url());
     let clock = &TestClock::new(stockholm(2021, 6, 30, 12, 0, 0));
@@ -81,7 +83,7 @@ async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_run_over_a_waiting_draft_does_nothing_and_does_not_retry() {
-    let f = Fixture::new();
+    let f = Fixture::reviewed();
     let server = &SmtpServer::start();
     let config = &reviewed(&f, &server.url());
     // A coordinator drafts 2021-H1 by hand at 08:00 on 1 July, before the scheduled run.

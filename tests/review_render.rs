@@ -24,20 +24,25 @@ const APPROVED_AT: &str = "2021-07-01T23:30:00Z";
 const CORRECTED_AT: &str = "2021-08-10T10:00:00+02:00";
 const REASON: &str = "Fel antal i maj";
 
-/// The sample with `[review] required = true` and its example baseline kept (`example`) or declared real.
+/// The shipped sample, with review on, and `sociala-medier` given the example baseline 150 (`example`) in place of
+/// the one it counts from the records of 2020.
 fn sample(example: bool, english: bool) -> Fixture {
-    let f = Fixture::new();
-    let config = f.read("config/lofte.toml");
-    let mut config = format!("{config}\n[review]\nrequired = true\n");
+    let f = Fixture::reviewed();
+    assert!(
+        f.read("config/lofte.toml").contains("[review]\nrequired = true\n"),
+        "the shipped configuration has review on"
+    );
     if english {
-        config = config.replacen("language = \"sv\"", "language = \"en\"", 1);
+        f.edit("config/lofte.toml", "language = \"sv\"", "language = \"en\"");
     }
-    std::fs::write(f.config(), config).unwrap();
-    let pledge = f.read(PLEDGE);
-    assert!(pledge.contains("baseline_is_example = "), "the sample has an example figure to test with");
-    let value = format!("baseline_is_example = {example}");
-    let pledge = pledge.replace("baseline_is_example = true", &value).replace("baseline_is_example = false", &value);
-    std::fs::write(f.path(PLEDGE), pledge).unwrap();
+    if example {
+        f.edit(
+            PLEDGE,
+            "baseline_from = { start = 2020-01-01, end = 2020-12-31 }",
+            "baseline = 150\nbaseline_is_example = true",
+        );
+    }
+    assert_eq!(f.read(PLEDGE).contains("baseline_is_example = true"), example);
     f
 }
 

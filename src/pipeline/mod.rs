@@ -132,7 +132,8 @@ impl PipelineError {
                 | review::ReviewError::NotADraft { .. }
                 | review::ReviewError::ExampleFigure { .. }
                 | review::ReviewError::UnknownDocument(_)
-                | review::ReviewError::NoApprover,
+                | review::ReviewError::NoApprover
+                | review::ReviewError::ReviewOff,
             )
             | PipelineError::Progress(ProgressError::AsOfOutsidePeriod { .. }) => 2,
             _ => 1,
@@ -236,6 +237,13 @@ pub async fn follow_up(
         warn!(as_of = %period.as_of, %today, "the as-of date has not passed: the report is a forecast, not final");
     }
     let validated = ingest(config, &pledge, records, today).await?;
+    // Baselines counted from last year's records (`baseline_from`) are figures of this follow-up from here on.
+    let pledge = progress::counted_baselines(&pledge, &validated);
+    for c in pledge.commitments.iter().filter(|c| c.baseline_from.is_some()) {
+        if c.target.baseline_text().as_deref() == Some("0") {
+            warn!(document = %pledge.id, commitment = %c.id, "no records in the baseline span: the baseline counts as 0; load the records of that span with the others");
+        }
+    }
     // polars blocks its calling thread (and panics on a current-thread runtime's worker): give it its own.
     let (pledge, period, validated, progress) = {
         let publications = publications.to_vec();

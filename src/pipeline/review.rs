@@ -52,6 +52,9 @@ pub enum ReviewError {
         /// The example figure.
         baseline: String,
     },
+    /// `--approve-as` without review: there is nothing to approve.
+    #[error("--approve-as needs review on ([review] required = true): without review, publish releases at once")]
+    ReviewOff,
     /// `--by` names nobody.
     #[error(
         "--by is empty: name who approves, as the report should print it, e.g. --by \"Anna Andersson, lokalpolischef\""
@@ -231,6 +234,7 @@ fn approved_files(
     let m = &draft.manifest;
     let results = Results::read(&draft.dir.join("results-internal.json")).map_err(ReviewError::from)?;
     let progress = results.into_progress();
+    let pledge = &crate::progress::published_baselines(pledge, &progress.pledges);
     let generated_at = DateTime::parse_from_rfc3339(&m.generated_at).map_or(now, |t| t.with_timezone(&Utc));
     let on = now.with_timezone(&config.schedule.timezone).date_naive();
     let texts = Texts::load(config.language).map_err(ReportError::from)?;

@@ -162,6 +162,8 @@ pub struct Commitment {
     pub places: Option<Places>,
     /// The target applies in each municipality of the document.
     pub each_municipality: bool,
+    /// For an increase or a decrease: the span before the pledge period whose records are counted as the baseline.
+    pub baseline_from: Option<(NaiveDate, NaiveDate)>,
     /// Whether each follow-up that lofte publishes to the public list counts toward this commitment.
     pub counts_publications: bool,
 }

@@ -122,6 +122,7 @@ struct RawCommitment {
     target: Option<Spanned<f64>>,
     per: Option<Spanned<Bucket>>,
     baseline: Option<Spanned<f64>>,
+    baseline_from: Option<Spanned<RawPeriod>>,
     #[serde(default)]
     baseline_is_example: bool,
     direction: Option<Spanned<Direction>>,
@@ -363,6 +364,7 @@ fn commitments(raw: Vec<Spanned<RawCommitment>>, cx: &Context, problems: &mut Pr
         let target = target(&c, span.clone(), cx, &mut used, problems);
         let places = places(&c, cx, problems);
         let each_municipality = each_municipality(&c, cx, problems);
+        let baseline_from = baseline_from(&c, cx, problems);
         if let (Some(parties), Some(target), true) = (parties, target, problems.list.len() == before) {
             commitments.push(Commitment {
                 id: c.id.into_inner(),
@@ -373,6 +375,7 @@ fn commitments(raw: Vec<Spanned<RawCommitment>>, cx: &Context, problems: &mut Pr
                 target,
                 places,
                 each_municipality,
+                baseline_from,
                 counts_publications: c.counts_publications,
             });
         }
@@ -487,7 +490,6 @@ fn target(
 ) -> Option<Target> {
     let id = c.id.get_ref();
     let kind = *c.target_kind.get_ref();
-    let kind_name = kind.key();
     let on_request = c.on_request.as_ref().is_some_and(|b| *b.get_ref());
     foreign_keys(c, span.clone(), problems);
     let before = problems.list.len();
@@ -520,12 +522,7 @@ fn target(
         TargetKind::Count => Some(Target::Count),
         TargetKind::Assessed => Some(Target::Assessed),
         TargetKind::Increase | TargetKind::Decrease => {
-            let Some(b) = &c.baseline else {
-                problems.at(span, format!("commitment {id:?}: target_kind \"{kind_name}\" needs `baseline = N`"));
-                return None;
-            };
-            let least = u32::from(kind == TargetKind::Decrease);
-            let baseline = whole(b, id, "baseline", least, problems)?;
+            let baseline = count_baseline(c, span.clone(), kind, problems)?;
             let baseline_is_example = c.baseline_is_example;
             Some(if kind == TargetKind::Increase {
                 Target::Increase { baseline, baseline_is_example }
@@ -642,6 +639,27 @@ fn one_unit_from(bucket: Bucket, start: NaiveDate) -> NaiveDate {
         Bucket::Year => 12,
     };
     start.checked_add_months(chrono::Months::new(months)).and_then(|d| d.pred_opt()).unwrap_or(start)
+}
+
+/// The baseline of an increase or a decrease: `baseline = N`, or 0 until a follow-up counts it from the records of
+/// its `baseline_from` span (`progress::counted_baselines`).
+fn count_baseline(c: &RawCommitment, span: Range<usize>, kind: TargetKind, problems: &mut Problems) -> Option<u32> {
+    let id = c.id.get_ref();
+    match (&c.baseline, &c.baseline_from) {
+        (Some(b), None) => whole(b, id, "baseline", u32::from(kind == TargetKind::Decrease), problems),
+        (None, Some(_)) => Some(0),
+        (Some(b), Some(_)) => {
+            problems.at(
+                b.span(),
+                format!("commitment {id:?}: give either baseline = N or baseline_from = {{ start, end }}, not both"),
+            );
+            None
+        }
+        (None, None) => {
+            problems.at(span, format!("commitment {id:?}: target_kind \"{}\" needs `baseline = N`, or `baseline_from = {{ start = …, end = … }}` to count it from the records of an earlier span", kind.key()));
+            None
+        }
+    }
 }
 
 fn milestones(c: &RawCommitment, span: Range<usize>, problems: &mut Problems) -> Option<Target> {
@@ -769,6 +787,42 @@ fn places(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<Pl
         RawRule::Each => PlacesRule::Each { per_place },
     };
     Some(Places { list, rule })
+}
+
+/// `baseline_from = { start, end }`: a span before the pledge period whose records of the commitment's activities
+/// are counted as its baseline (an increase or a decrease over last year, say).
+fn baseline_from(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> Option<(NaiveDate, NaiveDate)> {
+    let raw = c.baseline_from.as_ref()?;
+    let id = c.id.get_ref();
+    if !matches!(c.target_kind.get_ref(), TargetKind::Increase | TargetKind::Decrease) {
+        problems.at(
+            raw.span(),
+            format!("commitment {id:?}: baseline_from applies to an increase or a decrease target only"),
+        );
+        return None;
+    }
+    if c.baseline_is_example {
+        problems.at(
+            raw.span(),
+            format!("commitment {id:?}: a baseline counted from records is no example: remove baseline_is_example"),
+        );
+    }
+    let start = date(&raw.get_ref().start, "baseline_from.start", problems)?;
+    let end = date(&raw.get_ref().end, "baseline_from.end", problems)?;
+    if end < start {
+        problems.at(raw.span(), format!("commitment {id:?}: baseline_from ends ({end}) before it starts ({start})"));
+        return None;
+    }
+    if let Some((period_start, _)) = cx.period {
+        if end >= period_start {
+            problems.at(
+                raw.span(),
+                format!("commitment {id:?}: baseline_from must end before the pledge period starts ({period_start}): it is the figure to beat, counted before the promise"),
+            );
+            return None;
+        }
+    }
+    Some((start, end))
 }
 
 fn each_municipality(c: &RawCommitment, cx: &Context, problems: &mut Problems) -> bool {

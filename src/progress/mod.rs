@@ -326,8 +326,16 @@ pub fn compute(
         requests: pledge.commitments.iter().any(|c| matches!(c.target, Target::OnRequest { .. })),
         measurements: pledge.commitments.iter().any(|c| matches!(c.target, Target::Outcome { .. })),
     };
+    // Records of a baseline span count toward the baseline only (`counted_baselines`), never toward progress.
+    let in_period: Vec<crate::validate::Accepted>;
+    let accepted = if validated.accepted.iter().any(|r| r.baseline) {
+        in_period = validated.accepted.iter().filter(|r| !r.baseline).cloned().collect();
+        &in_period
+    } else {
+        &validated.accepted
+    };
     let mut all = frame::aggregate(
-        &frame::records_frame(&validated.accepted, shape)?,
+        &frame::records_frame(accepted, shape)?,
         as_of,
         shape,
         &pledge.parties.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),
@@ -418,6 +426,39 @@ fn record_counts(validated: &Validated, after_as_of: usize) -> RecordCounts {
             m
         }),
     }
+}
+
+/// The pledge with every baseline that is counted from records (`baseline_from`) filled in: the sum of `count` of
+/// the commitment's accepted records in that span. A follow-up computes and renders with this pledge.
+#[must_use]
+pub fn counted_baselines(pledge: &Pledge, validated: &Validated) -> Pledge {
+    let mut pledge = pledge.clone();
+    for (index, c) in pledge.commitments.iter_mut().enumerate() {
+        if c.baseline_from.is_none() {
+            continue;
+        }
+        let counted: u64 =
+            validated.accepted.iter().filter(|r| r.baseline && r.commitment == index).map(|r| u64::from(r.count)).sum();
+        let counted = u32::try_from(counted).unwrap_or(u32::MAX - 1);
+        if let Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } = &mut c.target {
+            *baseline = counted;
+        }
+    }
+    pledge
+}
+
+/// The pledge with the baselines a published follow-up counted (from its `results.json`), for rendering it again.
+#[must_use]
+pub fn published_baselines(pledge: &Pledge, commitments: &[CommitmentProgress]) -> Pledge {
+    let mut pledge = pledge.clone();
+    for (c, p) in pledge.commitments.iter_mut().zip(commitments) {
+        if let (Some(_), Some(counted)) = (c.baseline_from, p.baseline) {
+            if let Target::Increase { baseline, .. } | Target::Decrease { baseline, .. } = &mut c.target {
+                *baseline = counted;
+            }
+        }
+    }
+    pledge
 }
 
 /// Days from `start` to `end`, both included.

@@ -75,7 +75,8 @@ pub enum SiteError {
 /// One published follow-up, read back from the archive.
 struct SiteEntry<'a> {
     entry: &'a Entry,
-    pledge: &'a Pledge,
+    /// The pledge document with the baselines this follow-up counted from records.
+    pledge: std::borrow::Cow<'a, Pledge>,
     pledges: Vec<CommitmentProgress>,
     records: RecordCounts,
     /// The follow-up notes' summary, as its paragraphs (none without notes).
@@ -150,16 +151,13 @@ fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Optio
             .unwrap_or_else(|| texts.plain("site_corrected_no_reason"));
         texts.render("site_corrected", context! { date => released_on.clone(), reason => reason })
     });
-    Ok(Some(SiteEntry {
-        entry,
-        pledge,
-        pledges: results.commitments(),
-        records: results.records,
-        summary,
-        approval,
-        correction,
-        released_on,
-    }))
+    let pledges = results.commitments();
+    let pledge = if pledge.commitments.iter().any(|c| c.baseline_from.is_some()) {
+        std::borrow::Cow::Owned(crate::progress::published_baselines(pledge, &pledges))
+    } else {
+        std::borrow::Cow::Borrowed(pledge)
+    };
+    Ok(Some(SiteEntry { entry, pledge, pledges, records: results.records, summary, approval, correction, released_on }))
 }
 
 /// When the public got a version: its approval, or its generation for a version made without review (RFC 3339).
@@ -183,7 +181,7 @@ fn page_dir(m: &Manifest, current: bool) -> String {
 }
 
 fn rows(texts: &Texts, p: &SiteEntry) -> Vec<SummaryRow> {
-    summary_rows(texts, p.pledge, &p.pledges)
+    summary_rows(texts, &p.pledge, &p.pledges)
 }
 
 fn generated(entry: &Entry) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -203,7 +201,7 @@ fn heading(texts: &Texts, p: &SiteEntry) -> String {
 fn report_view(texts: &Texts, p: &SiteEntry, earlier: &[EarlierView], superseded: Option<&Superseded>) -> Value {
     let lang = texts.language();
     let m = &p.entry.manifest;
-    let pledge = p.pledge;
+    let pledge: &Pledge = &p.pledge;
     let generated_text = generated(p.entry).map(|t| format::moment(t, lang)).unwrap_or_default();
     let as_of = format::date(m.as_of, lang);
     let commitments: Vec<Value> =
@@ -524,7 +522,7 @@ fn feed(
                 document => m.document.clone(), period => m.period.clone(), version => m.version, earlier => !current,
                 pdf => public_pdf(p.entry),
                 summary => p.correction.iter().cloned().chain(p.summary.iter().cloned()).chain(std::iter::once(
-                    summary_rows(texts, p.pledge, &p.pledges).into_iter()
+                    summary_rows(texts, &p.pledge, &p.pledges).into_iter()
                     .map(|r| format!("{}: {} ({})", r.title, r.achieved, r.chip.status))
                     .collect::<Vec<_>>().join("; "))).collect::<Vec<_>>().join(" "),
             }
@@ -569,7 +567,7 @@ fn results_csv(published: &[SiteEntry]) -> Result<Vec<u8>, csv::Error> {
                 m.generated_at.clone(),
                 c.id.clone(),
                 c.title.clone(),
-                party_keys(p.pledge, c),
+                party_keys(&p.pledge, c),
                 cp.target.map(|t| t.to_string()).unwrap_or_default(),
                 match cp.achieved {
                     Some(crate::progress::Figure::Count(n)) => n.to_string(),

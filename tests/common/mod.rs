@@ -19,7 +19,16 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The shipped configuration with review turned off, so that `publish` releases at once: most tests are about
+    /// what happens after a release. [`Fixture::reviewed`] keeps review on.
     pub fn new() -> Fixture {
+        let f = Fixture::reviewed();
+        f.edit("config/lofte.toml", "required = true", "required = false");
+        f
+    }
+
+    /// The shipped configuration as it is: review on.
+    pub fn reviewed() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&root().join("config"), &dir.path().join("config"));
         Fixture { dir }
