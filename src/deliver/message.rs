@@ -93,7 +93,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     // The internal edition of a draft goes to the reviewers (SPEC §11): it says so, and how to decide on it.
     let draft = edition == Edition::Internal && is_draft(m);
     if draft {
-        mark_examples(texts, pledge, &mut rows);
+        crate::report::words::mark_examples(texts, pledge, &mut rows);
     }
     // The follow-up notes' summary near the top; the archived results.json is the public one, so the mail holds
     // no internal note whichever edition it carries.
@@ -188,15 +188,6 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     )?;
     let envelope = Envelope::new(Some(from.email), vec![to])?;
     Ok(Built { message_id, envelope, bytes: message.formatted() })
-}
-
-/// Marks every example figure in a draft's rows, as the draft's PDF does, so that the reviewers see which to replace.
-fn mark_examples(texts: &Texts, pledge: &Pledge, rows: &mut [crate::report::words::SummaryRow]) {
-    for (row, c) in rows.iter_mut().zip(&pledge.commitments) {
-        if c.target.example_baseline() {
-            row.target = texts.render("example_figure_target", context! { target => row.target.clone() });
-        }
-    }
 }
 
 /// Whether `m` is a draft waiting for review.

@@ -163,6 +163,10 @@ pub fn reject(
         review.decided_at = Some(when.clone());
         true
     })?;
+    // The preview of drafts drops the rejected one (the public site is as it was).
+    if let Err(e) = crate::site::write(config, &archive) {
+        tracing::warn!("the site could not be written after the rejection: {e}");
+    }
     Ok(archive.current(&pledge.id, &period.name)?.unwrap_or(current))
 }
 

@@ -158,6 +158,16 @@ pub fn chip(texts: &Texts, status: Status) -> Chip {
     Chip { status: status_label(texts, status), fill: css(fill), ink: css(ink), status_value: status }
 }
 
+/// Marks every example figure in a draft's rows ("fler än 150, exempelvärde"), as the draft's PDF does, so that the
+/// reviewers see which figure to replace (the mail and the preview site use it).
+pub fn mark_examples(texts: &Texts, pledge: &Pledge, rows: &mut [SummaryRow]) {
+    for (row, c) in rows.iter_mut().zip(&pledge.commitments) {
+        if c.target.example_baseline() {
+            row.target = texts.render("example_figure_target", context! { target => row.target.clone() });
+        }
+    }
+}
+
 /// A colour as CSS `rgb(…)`.
 #[must_use]
 pub fn css((r, g, b): Rgb3) -> String {

@@ -83,6 +83,8 @@ struct SiteEntry<'a> {
     summary: Vec<String>,
     /// "Granskad och godkänd av … den …" for an approved version.
     approval: Option<String>,
+    /// A draft waiting for review, shown only on the preview site: its pages say so and mark example figures.
+    draft: bool,
     /// "Rättad <datum>: <reason>" for a version that corrects one the public had.
     correction: Option<String>,
     /// When the public got this version, in the schedule's time zone, as words.
@@ -157,7 +159,18 @@ fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Optio
     } else {
         std::borrow::Cow::Borrowed(pledge)
     };
-    Ok(Some(SiteEntry { entry, pledge, pledges, records: results.records, summary, approval, correction, released_on }))
+    let draft = m.review.as_ref().is_some_and(|r| r.state == crate::archive::ReviewState::Draft);
+    Ok(Some(SiteEntry {
+        entry,
+        pledge,
+        pledges,
+        records: results.records,
+        summary,
+        approval,
+        correction,
+        released_on,
+        draft,
+    }))
 }
 
 /// When the public got a version: its approval, or its generation for a version made without review (RFC 3339).
@@ -181,7 +194,11 @@ fn page_dir(m: &Manifest, current: bool) -> String {
 }
 
 fn rows(texts: &Texts, p: &SiteEntry) -> Vec<SummaryRow> {
-    summary_rows(texts, &p.pledge, &p.pledges)
+    let mut rows = summary_rows(texts, &p.pledge, &p.pledges);
+    if p.draft {
+        words::mark_examples(texts, &p.pledge, &mut rows);
+    }
+    rows
 }
 
 fn generated(entry: &Entry) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -230,6 +247,7 @@ fn report_view(texts: &Texts, p: &SiteEntry, earlier: &[EarlierView], superseded
         signatories => pledge.signatories.iter().map(|s| context! { name => s.name.clone(), title => s.title.clone() }).collect::<Vec<_>>(),
         pdf => public_pdf(p.entry),
         approval => p.approval.clone(), correction => p.correction.clone(),
+        draft => p.draft.then(|| texts.plain("draft_stamp")),
         earlier => Serde(earlier), superseded => superseded.map(|s| s.notice.clone()),
         footer => format!("{} · {} · {} · sha256:{short_hash}", m.document, m.period, generated_text),
     }
@@ -289,8 +307,29 @@ fn month_name(key: &str, lang: Language) -> String {
 
 /// Writes the whole site as a new version and switches `config.site_dir` to it atomically (see [`swap`]).
 pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteError> {
+    let written = build(config, &config.site_dir, verified_entries(archive, false)?)?;
+    if config.review.required {
+        // The reviewers' look at what approval would publish; a preview that cannot be written is no reason to
+        // hold back the public site.
+        if let Err(e) = build(config, &preview_dir(config), verified_entries(archive, true)?) {
+            tracing::warn!("the preview site of drafts could not be written: {e}");
+        }
+    }
+    Ok(written)
+}
+
+/// The preview site (docs/review.md): the public site as approving every waiting draft would make it, with each
+/// draft's page saying it is a draft and marking its example figures. It lives in the state folder, never beside
+/// the public site, so no web server that serves the site serves it.
+#[must_use]
+pub fn preview_dir(config: &Config) -> std::path::PathBuf {
+    config.state_dir.join("preview")
+}
+
+/// Writes the pages of `verified` into `site` (a symlink switched to a new version folder).
+fn build(config: &Config, site: &std::path::Path, verified: Verified) -> Result<SiteWritten, SiteError> {
     let texts = Texts::load(config.language)?;
-    let Verified { current: entries, earlier: earlier_entries, left_out } = verified_entries(archive)?;
+    let Verified { current: entries, earlier: earlier_entries, left_out } = verified;
     let published: Vec<SiteEntry> =
         entries.iter().map(|e| read(e, config, &texts)).filter_map(Result::transpose).collect::<Result<_, _>>()?;
     // Every earlier released version of a period still shown, oldest first (SPEC §11: nothing published is deleted).
@@ -301,14 +340,17 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
         }
     }
 
-    let site = &config.site_dir;
+    let site = &site.to_path_buf();
     let config_dir = config.path.parent().unwrap_or(std::path::Path::new("."));
-    let others = [
+    let mut others = vec![
         ("archive", config.archive_dir.as_path()),
-        ("state", config.state_dir.as_path()),
         ("outbox", config.outbox_dir.as_path()),
         ("configuration", config_dir),
     ];
+    // The preview is lofte's own folder inside the state folder; the public site must not be near the state.
+    if *site == config.site_dir {
+        others.push(("state", config.state_dir.as_path()));
+    }
     if let Some(reason) = swap::unsafe_location(site, &others) {
         return Err(SiteError::Location { path: site.clone(), reason });
     }
@@ -352,7 +394,7 @@ pub fn write(config: &Config, archive: &Archive) -> Result<SiteWritten, SiteErro
 /// The released entries (made without review, or approved: never a draft) whose files still match their manifest,
 /// the earlier released versions of those periods that a correction superseded (also verified), and what was found
 /// changed in the others: only verified, released entries reach the public.
-fn verified_entries(archive: &Archive) -> Result<Verified, SiteError> {
+fn verified_entries(archive: &Archive, drafts: bool) -> Result<Verified, SiteError> {
     let mut left_out = Vec::new();
     let mut verified = |entry: Entry, into: &mut Vec<Entry>| -> Result<(), SiteError> {
         let problems = crate::archive::verify_entry(&entry)?;
@@ -365,7 +407,19 @@ fn verified_entries(archive: &Archive) -> Result<Verified, SiteError> {
         Ok(())
     };
     let mut entries = Vec::new();
-    for entry in archive.released()? {
+    let mut shown = archive.released()?;
+    if drafts {
+        // A waiting draft takes the place of its period's released version: what approving it would publish.
+        for draft in archive.list()?.into_iter().filter(|e| {
+            !e.superseded && e.manifest.review.as_ref().is_some_and(|r| r.state == crate::archive::ReviewState::Draft)
+        }) {
+            shown.retain(|e| {
+                (&e.manifest.document, &e.manifest.period) != (&draft.manifest.document, &draft.manifest.period)
+            });
+            shown.push(draft);
+        }
+    }
+    for entry in shown {
         verified(entry, &mut entries)?;
     }
     let mut earlier = Vec::new();
