@@ -44,3 +44,70 @@ fn once_approved_the_preview_and_the_public_site_show_the_same_released_page() {
     assert_eq!(public, preview);
     assert!(!public.contains("UTKAST") && !public.contains("exempelvärde"), "{public}");
 }
+
+fn public_mail(f: &common::Fixture) -> String {
+    let dir = f.path("outbox");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("public_list"))
+        .expect("a public message");
+    let raw = std::fs::read(file).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    format!("{}\n{}", message.subject().unwrap_or_default(), message.body_text(0).unwrap_or_default())
+}
+
+#[test]
+fn the_public_mail_gives_the_counted_baseline() {
+    let f = common::Fixture::reviewed();
+    let run = f.lofte_env(&["publish", "--period", "2021-H1", "--approve-as", "A, t"], &NOW);
+    assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    let mail = public_mail(&f);
+    assert!(mail.contains("(fler än 180)") && !mail.contains("fler än 0"), "{mail}");
+}
+
+#[test]
+fn a_draft_made_before_the_pledge_document_changed_is_not_approved() {
+    let f = common::Fixture::reviewed();
+    let run = f.lofte_env(&["publish", "--period", "2021-H1"], &NOW);
+    assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    f.edit("config/pledges/oskarshamn-2021.toml", "target = 52", "target = 60");
+    let run = f.lofte_env(&["approve", "--period", "2021-H1", "--by", "A, t"], &NOW);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(common::stderr(&run).contains("changed since the draft"), "{}", common::stderr(&run));
+    assert!(!f.path("site/oskarshamn-2021/2021-H1").exists(), "nothing was released");
+}
+
+#[test]
+fn a_reviewer_on_the_public_list_is_refused() {
+    let f = common::Fixture::reviewed();
+    f.edit(
+        "config/lofte.toml",
+        "board_chair = [\"ks.ordforande@oskarshamn.example.se\"]",
+        "board_chair = [\"Medborgarloften@Lista.oskarshamn.example.se\"]",
+    );
+    let run = f.lofte(&["check"]);
+    assert_eq!(run.status.code(), Some(2));
+    let out = format!("{}{}", common::stdout(&run), common::stderr(&run));
+    assert!(
+        out.contains("is both a board_chair (a reviewer, who gets unapproved drafts) and on the public list"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_draft_replaced_before_any_release_is_no_correction() {
+    let f = common::Fixture::reviewed();
+    for args in [
+        &["publish", "--period", "2021-H1"][..],
+        &["publish", "--period", "2021-H1", "--force", "--reason", "Fel i utkastet"],
+        &["approve", "--period", "2021-H1", "--by", "A, t"],
+    ] {
+        let run = f.lofte_env(args, &NOW);
+        assert_eq!(run.status.code(), Some(0), "{args:?}: {}", common::stderr(&run));
+    }
+    let mail = public_mail(&f);
+    assert!(!mail.starts_with("Rättelse") && !mail.contains("Fel i utkastet"), "{mail}");
+    let page = page(&f, "site").expect("released");
+    assert!(!page.contains("Rättad"), "{page}");
+}

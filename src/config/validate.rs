@@ -49,11 +49,24 @@ pub(super) fn from_text(
     );
     let config_hash = crate::hash::hex(&hasher.finalize());
     let sources = sources(raw.sources, base, path, &mut problems, &mut others);
+    let recipients_span = raw.recipients.span();
     let recipients = recipients(raw.recipients, &mut problems);
     check_mail(&raw.mail, &mut problems);
     let smtp_settings = smtp(env, raw.smtp.url.as_ref(), &mut problems, &mut others);
     let schedule = schedule(raw.schedule, &mut problems);
     let review = review(&raw.review, &mut problems);
+    if review.required {
+        for role in &review.reviewers {
+            for address in recipients.of(*role) {
+                if recipients.public_list.iter().any(|p| p.eq_ignore_ascii_case(address)) {
+                    problems.at(
+                        recipients_span.clone(),
+                        format!("{address} is both a {} (a reviewer, who gets unapproved drafts) and on the public list: a draft must never reach the public; use another address for one of them", role.key()),
+                    );
+                }
+            }
+        }
+    }
 
     others.extend(problems.list);
     if !others.is_empty() {

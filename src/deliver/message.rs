@@ -89,7 +89,10 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let pdf_path = entry.dir.join(crate::report::pdf_name(&m.document, &m.period, edition));
     let pdf = std::fs::read(&pdf_path).map_err(|source| MessageError::Attachment { path: pdf_path.clone(), source })?;
     let results = Results::read(&entry.dir.join(RESULTS_FILE))?;
-    let mut rows = summary_rows(texts, pledge, &results.commitments());
+    let commitments = results.commitments();
+    // Baselines counted from records are figures of the follow-up, not of the document (docs/progress.md).
+    let pledge = &crate::progress::published_baselines(pledge, &commitments);
+    let mut rows = summary_rows(texts, pledge, &commitments);
     // The internal edition of a draft goes to the reviewers (SPEC §11): it says so, and how to decide on it.
     let draft = edition == Edition::Internal && is_draft(m);
     if draft {

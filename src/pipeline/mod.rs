@@ -132,6 +132,7 @@ impl PipelineError {
                 | review::ReviewError::NotADraft { .. }
                 | review::ReviewError::ExampleFigure { .. }
                 | review::ReviewError::UnknownDocument(_)
+                | review::ReviewError::ConfigChanged { .. }
                 | review::ReviewError::NoApprover
                 | review::ReviewError::ReviewOff,
             )
@@ -360,7 +361,10 @@ pub async fn publish(
     };
     let files = entry_files(config, &follow_up, options.generated_at, &input_hash, &stamp)?;
     crate::fault::point("after-render");
-    let manifest = new_manifest(config, document, &follow_up, options, input_hash);
+    // Under review a reason marks a correction only when the public had a version of the period (a draft replaced
+    // before its approval corrects nothing the public saw).
+    let corrects = !config.review.required || archive.newest_released(&document, &period.name)?.is_some();
+    let manifest = new_manifest(config, document, &follow_up, options, input_hash, corrects);
     if options.dry_run {
         return dry_run(config, manifest, &files, &follow_up);
     }
@@ -478,6 +482,7 @@ fn new_manifest(
     follow_up: &FollowUp,
     options: &PublishOptions,
     input_hash: String,
+    corrects: bool,
 ) -> Manifest {
     let generated_at = options.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     // A draft goes to the reviewers only; the public list waits for `lofte approve` (SPEC §11).
@@ -512,7 +517,7 @@ fn new_manifest(
         files: BTreeMap::new(),
         deliveries,
         version: 1,
-        correction: options.reason.clone(),
+        correction: options.reason.clone().filter(|_| corrects),
         review,
     }
 }

@@ -55,6 +55,14 @@ pub enum ReviewError {
     /// `--approve-as` without review: there is nothing to approve.
     #[error("--approve-as needs review on ([review] required = true): without review, publish releases at once")]
     ReviewOff,
+    /// The settings or the pledge document changed after the draft was made.
+    #[error("the configuration or the pledge document changed since the draft of {document} {period} was made: approval releases exactly what was drafted, so make a new draft (`lofte publish --period {period} --force`) and approve that")]
+    ConfigChanged {
+        /// Document id.
+        document: String,
+        /// Period name.
+        period: String,
+    },
     /// `--by` names nobody.
     #[error(
         "--by is empty: name who approves, as the report should print it, e.g. --by \"Anna Andersson, lokalpolischef\""
@@ -106,6 +114,11 @@ pub async fn approve(
                 return Ok(Approved { entry: current, already: true, delivery });
             }
             other => return Err(not_a_draft(&pledge.id, &period.name, other).into()),
+        }
+        // The draft was made with these settings and pledge texts; a changed document could show a target the
+        // figures were not computed against. Approval releases exactly what was drafted, or nothing.
+        if current.manifest.config_hash != config.config_hash {
+            return Err(ReviewError::ConfigChanged { document: pledge.id.clone(), period: period.name.clone() }.into());
         }
         refuse_example_figures(&pledge)?;
         if let Some(example) = current.manifest.review.as_ref().and_then(|r| r.examples.first()) {
