@@ -39,6 +39,19 @@ pub async fn run(config: &Config, records: &RecordsOverride) -> Checked {
         }
     };
     let mut warnings: Vec<String> = config.warnings.iter().map(ToString::to_string).collect();
+    // A folder of notes for no configured document is never read.
+    if let Ok(entries) = std::fs::read_dir(&config.followups_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if config.pledge(&name).is_none() {
+                warnings.push(format!(
+                    "{}: never read: follow-up notes go in a folder named after a document id ({})",
+                    entry.path().display(),
+                    config.pledges.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
     for pledge in &config.pledges {
         match pipeline::ingest(config, pledge, records, today).await {
             Ok(validated) => out.push_str(&data_quality(pledge, &validated)),
@@ -225,12 +238,22 @@ fn target_text(target: &Target) -> String {
 /// commitment that falls short without a comment (SPEC §11).
 fn check_notes(config: &Config, pledge: &Pledge, problems: &mut Vec<Problem>, warnings: &mut Vec<String>) {
     let dir = config.followups_dir.join(&pledge.id);
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect()
-        })
-        .unwrap_or_default();
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(&dir).map(|entries| entries.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     files.sort();
+    // A file is read only under its period's exact name (`2021-H1.toml`): any other is never read, so say so.
+    files.retain(|file| {
+        let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let period = name.strip_suffix(".toml").and_then(|stem| crate::period::Period::parse(stem).ok());
+        let read = period.is_some_and(|p| format!("{}.toml", p.name) == name);
+        if !read {
+            warnings.push(format!(
+                "{}: never read: a notes file is named after its period, like 2021-H1.toml or 2021.toml",
+                file.display()
+            ));
+        }
+        read
+    });
     for file in &files {
         let text = match std::fs::read_to_string(file) {
             Ok(text) => text,

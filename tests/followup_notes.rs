@@ -248,3 +248,26 @@ fn report_and_check_stop_on_a_broken_notes_file_and_check_asks_for_comments_on_s
         );
     }
 }
+
+#[test]
+fn check_names_notes_files_that_would_never_be_read() {
+    let f = common::Fixture::new();
+    let dir = f.path("config/followups/oskarshamn-2021");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(f.path("config/followups/oskarshamn2021")).unwrap();
+    for name in ["2021-h1.toml", "2021-H3.toml", "2021-H1.tml", "2021-H1.toml"] {
+        std::fs::write(dir.join(name), "summary = \"Våren gick enligt plan.\"\n").unwrap();
+    }
+    let run = f.lofte(&["check"]);
+    assert_eq!(run.status.code(), Some(0), "{}", common::stderr(&run));
+    let out = common::stdout(&run);
+    for never in [
+        "2021-h1.toml: never read",
+        "2021-H3.toml: never read",
+        "2021-H1.tml: never read",
+        "oskarshamn2021: never read",
+    ] {
+        assert!(out.contains(never), "{never:?} in:\n{out}");
+    }
+    assert!(!out.contains("2021-H1.toml: never read"), "{out}");
+}
