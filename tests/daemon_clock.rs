@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::smtp::SmtpServer;
-use common::wait::{stockholm, until, within};
+use common::wait::{stockholm, until, with_reload, within};
 use common::Fixture;
 use lofte::clock::{Clock, TestClock};
 use lofte::config::{Config, Env, ScheduledRun};
 use lofte::daemon::{self, Reload};
-use lofte::pipeline::RecordsOverride;
 use lofte::state::{last_runs, RunRecord};
 use tokio::sync::{oneshot, Notify};
 
@@ -54,23 +53,6 @@ async fn with_daemon<T, D: Future<Output = T>>(
     driver: impl FnOnce(oneshot::Sender<()>) -> D,
 ) -> (Result<(), daemon::DaemonError>, T) {
     with_reload(config, clock, Reload::never(), driver).await
-}
-
-/// [`with_daemon`], with a reload request the driver can make.
-async fn with_reload<T, D: Future<Output = T>>(
-    config: &Config,
-    clock: &TestClock,
-    reload: Reload<'_>,
-    driver: impl FnOnce(oneshot::Sender<()>) -> D,
-) -> (Result<(), daemon::DaemonError>, T) {
-    let (stop, stopped) = oneshot::channel();
-    let records = RecordsOverride::default();
-    let shutdown = async {
-        let _ = stopped.await;
-    };
-    // Boxed: a publication makes the daemon's future large.
-    let daemon = Box::pin(daemon::run(config, &records, clock, reload, shutdown));
-    within("the daemon to stop", async { tokio::join!(daemon, driver(stop)) }).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

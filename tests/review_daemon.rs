@@ -6,12 +6,11 @@ mod common;
 
 use chrono::TimeDelta;
 use common::smtp::SmtpServer;
-use common::wait::{stockholm, until, within};
+use common::wait::{stockholm, until, with_reload, within};
 use common::Fixture;
 use lofte::clock::TestClock;
 use lofte::config::{Config, Env};
-use lofte::daemon::{self, Reload};
-use lofte::pipeline::RecordsOverride;
+use lofte::daemon::Reload;
 use tokio::sync::oneshot;
 
 const POLICE_CHIEF: &str = "lokalpolischef.vastervik@polisen.example.se";
@@ -34,13 +33,7 @@ async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once
     let server = &SmtpServer::start();
     let config = &reviewed(&f, &server.url());
     let clock = &TestClock::new(stockholm(2021, 6, 30, 12, 0, 0));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let records = RecordsOverride::default();
-    let shutdown = async {
-        let _ = stopped.await;
-    };
-    let daemon = Box::pin(daemon::run(config, &records, clock, Reload::never(), shutdown));
-    let driver = async move {
+    let driver = |stop: oneshot::Sender<()>| async move {
         within("the daemon to sleep", clock.sleeping()).await;
         // 09:00 on 1 July: the scheduled run drafts 2021-H1.
         clock.set(stockholm(2021, 7, 1, 9, 0, 1));
@@ -66,7 +59,7 @@ async fn a_scheduled_draft_reaches_the_reviewers_only_and_they_are_reminded_once
         assert_eq!(server.count_for(PUBLIC_LIST), 0);
         stop.send(()).unwrap();
     };
-    let (result, ()) = within("the daemon to stop", async { tokio::join!(daemon, driver) }).await;
+    let (result, ()) = with_reload(config, clock, Reload::never(), driver).await;
     assert!(result.is_ok(), "{result:?}");
     let subjects: Vec<String> = server
         .messages()
@@ -94,13 +87,7 @@ async fn a_scheduled_run_over_a_waiting_draft_does_nothing_and_does_not_retry() 
     assert_eq!(drafted.status.code(), Some(0), "{}", common::stderr(&drafted));
     assert_eq!(server.messages().len(), 2, "the draft went to the reviewers");
     let clock = &TestClock::new(stockholm(2021, 7, 1, 8, 30, 0));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let records = RecordsOverride::default();
-    let shutdown = async {
-        let _ = stopped.await;
-    };
-    let daemon = Box::pin(daemon::run(config, &records, clock, Reload::never(), shutdown));
-    let driver = async move {
+    let driver = |stop: oneshot::Sender<()>| async move {
         within("the daemon to sleep", clock.sleeping()).await;
         clock.set(stockholm(2021, 7, 1, 9, 0, 1));
         until("the scheduled run to be recorded", || {
@@ -119,6 +106,6 @@ async fn a_scheduled_run_over_a_waiting_draft_does_nothing_and_does_not_retry() 
         assert_eq!(server.messages().len(), 2, "nothing more was sent");
         stop.send(()).unwrap();
     };
-    let (result, ()) = within("the daemon to stop", async { tokio::join!(daemon, driver) }).await;
+    let (result, ()) = with_reload(config, clock, Reload::never(), driver).await;
     assert!(result.is_ok(), "{result:?}");
 }

@@ -104,6 +104,23 @@ impl Manifest {
         }
     }
 
+    /// Whether this version is a draft waiting for review.
+    #[must_use]
+    pub fn is_draft(&self) -> bool {
+        self.review.as_ref().is_some_and(|r| r.state == ReviewState::Draft)
+    }
+
+    /// When the public got this version (RFC 3339): its approval, or its generation for a version made without
+    /// review (and, for a draft, when it was made).
+    #[must_use]
+    pub fn released_at(&self) -> &str {
+        self.review
+            .as_ref()
+            .filter(|r| r.state == ReviewState::Approved)
+            .and_then(|r| r.decided_at.as_deref())
+            .unwrap_or(&self.generated_at)
+    }
+
     /// Whether this version reached (or may reach) the public: made without review, or approved.
     #[must_use]
     pub fn released(&self) -> bool {

@@ -12,7 +12,7 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment};
 
 use super::outbox::Row;
-use crate::archive::{Entry, Manifest, ReviewState, RESULTS_FILE};
+use crate::archive::{Entry, Manifest, RESULTS_FILE};
 use crate::config::{Config, Language};
 use crate::edition::{Edition, Role};
 use crate::hash::sha256;
@@ -94,7 +94,7 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     let pledge = &crate::progress::published_baselines(pledge, &commitments);
     let mut rows = summary_rows(texts, pledge, &commitments);
     // The internal edition of a draft goes to the reviewers (SPEC §11): it says so, and how to decide on it.
-    let draft = edition == Edition::Internal && is_draft(m);
+    let draft = edition == Edition::Internal && m.is_draft();
     if draft {
         crate::report::words::mark_examples(texts, pledge, &mut rows);
     }
@@ -149,7 +149,8 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
         sha256(format!("{}|{}|{}|{}", m.document, m.period, row.role, row.address).as_bytes())
     };
     let message_id = format!("<{}.{}.{}.{}@{}>", m.document, m.period, row.role, &key[..16], from.email.domain());
-    let date = released_at(m);
+    // A release after review is dated when it was approved, not when its draft was made.
+    let date = chrono::DateTime::parse_from_rfc3339(m.released_at()).map_or(0, |t| t.timestamp()).max(0) as u64;
 
     let mut builder = Message::builder()
         .from(from.clone())
@@ -191,11 +192,6 @@ pub fn build(config: &Config, texts: &Texts, row: &Row, entry: &Entry, pledge: &
     )?;
     let envelope = Envelope::new(Some(from.email), vec![to])?;
     Ok(Built { message_id, envelope, bytes: message.formatted() })
-}
-
-/// Whether `m` is a draft waiting for review.
-fn is_draft(m: &Manifest) -> bool {
-    m.review.as_ref().is_some_and(|r| r.state == ReviewState::Draft)
 }
 
 /// The commands that approve and reject the draft `m`: `lofte approve --period P --by "Namn, titel"` and `lofte
@@ -282,18 +278,6 @@ fn bodies(lang: Language, ctx: &minijinja::Value) -> Result<(String, String), Me
     env.add_template("mail.html", html)?;
     let render = |name: &str| env.get_template(name).and_then(|t| t.render(ctx)).map_err(MessageError::from);
     Ok((render("mail.txt")?, render("mail.html")?))
-}
-
-/// The Date of a follow-up's message, as seconds since 1970: a release after review is dated when it was approved,
-/// anything else when it was generated.
-fn released_at(m: &crate::archive::Manifest) -> u64 {
-    let at = m
-        .review
-        .as_ref()
-        .filter(|r| r.state == crate::archive::ReviewState::Approved)
-        .and_then(|r| r.decided_at.as_deref())
-        .unwrap_or(&m.generated_at);
-    chrono::DateTime::parse_from_rfc3339(at).map_or(0, |t| t.timestamp()).max(0) as u64
 }
 
 #[cfg(test)]

@@ -186,11 +186,8 @@ pub fn reject(
 /// Every draft waiting for review, oldest first.
 pub fn waiting(config: &Config) -> Result<Vec<Entry>, PipelineError> {
     let archive = Archive::new(&config.archive_dir);
-    let mut drafts: Vec<Entry> = archive
-        .list()?
-        .into_iter()
-        .filter(|e| !e.superseded && e.manifest.review.as_ref().is_some_and(|r| r.state == ReviewState::Draft))
-        .collect();
+    let mut drafts: Vec<Entry> =
+        archive.list()?.into_iter().filter(|e| !e.superseded && e.manifest.is_draft()).collect();
     drafts.sort_by(|a, b| a.manifest.generated_at.cmp(&b.manifest.generated_at));
     Ok(drafts)
 }

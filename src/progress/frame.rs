@@ -47,7 +47,9 @@ use columns::{
 /// Builds the records frame from accepted records, with the optional columns that `shape` asks for (a document
 /// without outcomes needs no value column; a million records make each column count).
 pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFrame> {
-    let n = accepted.len();
+    // Records of a baseline span count toward the baseline only (`counted_baselines`), never toward progress.
+    let rows = || accepted.iter().filter(|r| !r.baseline);
+    let n = rows().count();
     let mut commitment = Vec::with_capacity(n);
     let mut day = Vec::with_capacity(n);
     let mut month = Vec::with_capacity(n);
@@ -56,7 +58,7 @@ pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFr
     let mut count = Vec::with_capacity(n);
     let mut id: Vec<&str> = Vec::with_capacity(n);
     let mut party: Vec<u32> = Vec::with_capacity(n);
-    for r in accepted {
+    for r in rows() {
         commitment.push(r.commitment as u32);
         day.push(r.date.num_days_from_ce());
         month.push(month_index(r.date));
@@ -77,22 +79,22 @@ pub fn records_frame(accepted: &[Accepted], shape: Shape) -> PolarsResult<DataFr
         Column::new(PARTY.into(), party),
     ];
     if shape.activity {
-        columns.push(Column::new(ACTIVITY.into(), accepted.iter().map(|r| r.activity).collect::<Vec<u32>>()));
+        columns.push(Column::new(ACTIVITY.into(), rows().map(|r| r.activity).collect::<Vec<u32>>()));
     }
     if shape.municipality {
-        let values: Vec<Option<u32>> = accepted.iter().map(|r| r.municipality).collect();
+        let values: Vec<Option<u32>> = rows().map(|r| r.municipality).collect();
         columns.push(Column::new(MUNICIPALITY.into(), values));
     }
     if shape.year {
-        columns.push(Column::new(YEAR.into(), accepted.iter().map(|r| r.date.year()).collect::<Vec<i32>>()));
+        columns.push(Column::new(YEAR.into(), rows().map(|r| r.date.year()).collect::<Vec<i32>>()));
     }
     if shape.requests {
-        columns.push(Column::new(REQUEST.into(), accepted.iter().map(|r| r.request).collect::<Vec<bool>>()));
+        columns.push(Column::new(REQUEST.into(), rows().map(|r| r.request).collect::<Vec<bool>>()));
     }
     if shape.measurements {
-        let values: Vec<Option<f64>> = accepted.iter().map(|r| r.value).collect();
+        let values: Vec<Option<f64>> = rows().map(|r| r.value).collect();
         columns.push(Column::new(VALUE.into(), values));
-        columns.push(Column::new(ROW.into(), accepted.iter().map(|r| r.row as u64).collect::<Vec<u64>>()));
+        columns.push(Column::new(ROW.into(), rows().map(|r| r.row as u64).collect::<Vec<u64>>()));
     }
     DataFrame::new(n, columns)
 }

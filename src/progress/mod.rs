@@ -326,16 +326,8 @@ pub fn compute(
         requests: pledge.commitments.iter().any(|c| matches!(c.target, Target::OnRequest { .. })),
         measurements: pledge.commitments.iter().any(|c| matches!(c.target, Target::Outcome { .. })),
     };
-    // Records of a baseline span count toward the baseline only (`counted_baselines`), never toward progress.
-    let in_period: Vec<crate::validate::Accepted>;
-    let accepted = if validated.accepted.iter().any(|r| r.baseline) {
-        in_period = validated.accepted.iter().filter(|r| !r.baseline).cloned().collect();
-        &in_period
-    } else {
-        &validated.accepted
-    };
     let mut all = frame::aggregate(
-        &frame::records_frame(accepted, shape)?,
+        &frame::records_frame(&validated.accepted, shape)?,
         as_of,
         shape,
         &pledge.parties.iter().map(|p| p.key.clone()).collect::<Vec<_>>(),

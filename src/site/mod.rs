@@ -138,7 +138,7 @@ fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Optio
     let m = &entry.manifest;
     let lang = texts.language();
     let tz = config.schedule.timezone;
-    let released_on = local_date(released_at(m), tz).map(|d| format::date(d, lang)).unwrap_or_default();
+    let released_on = local_date(m.released_at(), tz).map(|d| format::date(d, lang)).unwrap_or_default();
     let approval = m.review.as_ref().filter(|r| r.state == crate::archive::ReviewState::Approved).and_then(|r| {
         let by = r.approved_by.clone()?;
         let date = r.decided_at.as_deref().and_then(|t| local_date(t, tz)).map(|d| format::date(d, lang))?;
@@ -159,7 +159,7 @@ fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Optio
     } else {
         std::borrow::Cow::Borrowed(pledge)
     };
-    let draft = m.review.as_ref().is_some_and(|r| r.state == crate::archive::ReviewState::Draft);
+    let draft = m.is_draft();
     Ok(Some(SiteEntry {
         entry,
         pledge,
@@ -171,11 +171,6 @@ fn read<'a>(entry: &'a Entry, config: &'a Config, texts: &Texts) -> Result<Optio
         released_on,
         draft,
     }))
-}
-
-/// When the public got a version: its approval, or its generation for a version made without review (RFC 3339).
-fn released_at(m: &Manifest) -> &str {
-    m.review.as_ref().and_then(|r| r.decided_at.as_deref()).unwrap_or(&m.generated_at)
 }
 
 /// The date of an RFC 3339 time in the schedule's time zone.
@@ -410,9 +405,7 @@ fn verified_entries(archive: &Archive, drafts: bool) -> Result<Verified, SiteErr
     let mut shown = archive.released()?;
     if drafts {
         // A waiting draft takes the place of its period's released version: what approving it would publish.
-        for draft in archive.list()?.into_iter().filter(|e| {
-            !e.superseded && e.manifest.review.as_ref().is_some_and(|r| r.state == crate::archive::ReviewState::Draft)
-        }) {
+        for draft in archive.list()?.into_iter().filter(|e| !e.superseded && e.manifest.is_draft()) {
             shown.retain(|e| {
                 (&e.manifest.document, &e.manifest.period) != (&draft.manifest.document, &draft.manifest.period)
             });
@@ -557,7 +550,7 @@ fn feed(
     let mut all: Vec<(&SiteEntry, bool)> = published.iter().map(|p| (p, true)).collect();
     all.extend(earlier.values().flatten().map(|p| (p, false)));
     // Newest first, as feed readers expect.
-    all.sort_by(|a, b| released_at(&b.0.entry.manifest).cmp(released_at(&a.0.entry.manifest)));
+    all.sort_by(|a, b| b.0.entry.manifest.released_at().cmp(a.0.entry.manifest.released_at()));
     let entries: Vec<Value> = all
         .iter()
         .map(|&(p, current)| {
@@ -572,7 +565,7 @@ fn feed(
                 (format!("urn:lofte:{}:{}", m.document, m.period), title)
             };
             context! {
-                title => title, id => id, updated => released_at(m),
+                title => title, id => id, updated => m.released_at(),
                 document => m.document.clone(), period => m.period.clone(), version => m.version, earlier => !current,
                 pdf => public_pdf(p.entry),
                 summary => p.correction.iter().cloned().chain(p.summary.iter().cloned()).chain(std::iter::once(
@@ -583,7 +576,7 @@ fn feed(
         })
         .collect();
     let updated =
-        all.iter().map(|(p, _)| released_at(&p.entry.manifest)).max().unwrap_or("1970-01-01T00:00:00Z").to_string();
+        all.iter().map(|(p, _)| p.entry.manifest.released_at()).max().unwrap_or("1970-01-01T00:00:00Z").to_string();
     pages.render("feed.xml", "", context! { entries => entries, updated => updated })
 }
 

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
+use lofte::clock::TestClock;
+use lofte::config::Config;
+use lofte::daemon::{self, Reload};
+use lofte::pipeline::RecordsOverride;
+use tokio::sync::oneshot;
 
 /// How long (real time) a test waits for the daemon before it fails: a publication takes seconds in a debug build.
 pub const LIMIT: Duration = Duration::from_secs(120);
@@ -27,4 +32,22 @@ pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
         }
     })
     .await;
+}
+
+/// Runs the daemon on `clock` next to `driver`, which gets the sender that stops it and may use the reload request;
+/// once both have finished, returns the daemon's result and the driver's.
+pub async fn with_reload<T, D: Future<Output = T>>(
+    config: &Config,
+    clock: &TestClock,
+    reload: Reload<'_>,
+    driver: impl FnOnce(oneshot::Sender<()>) -> D,
+) -> (Result<(), daemon::DaemonError>, T) {
+    let (stop, stopped) = oneshot::channel();
+    let records = RecordsOverride::default();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    // Boxed: a publication makes the daemon's future large.
+    let daemon = Box::pin(daemon::run(config, &records, clock, reload, shutdown));
+    within("the daemon to stop", async { tokio::join!(daemon, driver(stop)) }).await
 }
